@@ -1,0 +1,1 @@
+"""WattDesk shared layer."""

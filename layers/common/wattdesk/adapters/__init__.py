@@ -1,0 +1,1 @@
+"""Adapters to the outside world: AWS services, mail, documents, banks, grid operators."""

@@ -1,0 +1,1 @@
+"""Stores: pynamodb models and repositories, the only code that touches DynamoDB."""

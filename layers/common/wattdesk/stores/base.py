@@ -1,0 +1,40 @@
+"""The single-table base model (design in docs/data-model.md).
+
+The table name comes from TABLE_NAME when an operation runs, not when the module is imported,
+so handlers import freely and the local runtime can set the environment per invocation.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+
+class _TableFromEnvironment(type):
+    @property
+    def table_name(cls) -> str:
+        return os.environ.get("TABLE_NAME", "wattdesk-local")
+
+    @property
+    def region(cls) -> str:
+        return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1"
+
+
+class WattDeskItem(Model):
+    """Every entity of the table: PK/SK plus two overloaded GSIs and a TTL attribute."""
+
+    class Meta(metaclass=_TableFromEnvironment):
+        max_retry_attempts = 3
+        connect_timeout_seconds = 3
+        read_timeout_seconds = 10
+
+    PK = UnicodeAttribute(hash_key=True)
+    SK = UnicodeAttribute(range_key=True)
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    GSI2PK = UnicodeAttribute(null=True)
+    GSI2SK = UnicodeAttribute(null=True)
+    # Epoch seconds; DynamoDB TTL deletes the item after this (retention rules set it).
+    expires_at = NumberAttribute(null=True)

@@ -1,0 +1,68 @@
+"""The moto internals the runtime patches, in one place (each has a regression test in
+tests/integration/test_moto_patches.py, so a moto upgrade that moves them fails loudly).
+
+Checked against moto 5.2.5, pinned in pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import moto.awslambda.models as lambda_models
+import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_decl
+import moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function as wait_function
+
+LambdaInvoker = Callable[[str, Any], tuple[str, bool, str]]
+
+
+class _RecordingSleep:
+    """Stands in for the `time` module of moto's retrier: records the intervals, sleeps not."""
+
+    def __init__(self) -> None:
+        self.intervals: list[float] = []
+        self._lock = threading.Lock()
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.intervals.append(seconds)
+
+
+retry_sleeps = _RecordingSleep()
+_originals: dict[str, Any] = {}
+_invoker: LambdaInvoker | None = None
+
+
+def _invoke_in_process(self: lambda_models.LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+    if _invoker is None:
+        raise RuntimeError("no local Lambda invoker installed")
+    return _invoker(self.function_name, event)
+
+
+def _skip_wait(self: Any, env: Any, wait_seconds: int) -> None:
+    # Wait states are not used for business time (that is what sweeps with an as-of date are for).
+    return None
+
+
+def install(invoker: LambdaInvoker) -> None:
+    """Routes Lambda invocations to `invoker(function_name, event)` and removes engine sleeps."""
+    global _invoker
+    _invoker = invoker
+    if not _originals:
+        _originals["invoke"] = lambda_models.LambdaFunction._invoke_lambda
+        _originals["wait"] = wait_function.WaitFunction._wait_interval
+        _originals["retry_time"] = retrier_decl.time
+    lambda_models.LambdaFunction._invoke_lambda = _invoke_in_process
+    wait_function.WaitFunction._wait_interval = _skip_wait
+    # Only the retrier module's `time` is replaced: time.sleep itself stays global and real.
+    retrier_decl.time = retry_sleeps
+
+
+def uninstall() -> None:
+    global _invoker
+    _invoker = None
+    if _originals:
+        lambda_models.LambdaFunction._invoke_lambda = _originals["invoke"]
+        wait_function.WaitFunction._wait_interval = _originals["wait"]
+        retrier_decl.time = _originals["retry_time"]
