@@ -51,7 +51,9 @@ def local_login(cognito: Any, pool_id: str, client_id: str, username: str, group
     try:
         cognito.admin_create_user(UserPoolId=pool_id, Username=email, UserAttributes=user_attributes, MessageAction="SUPPRESS")
     except cognito.exceptions.UsernameExistsException:
-        cognito.admin_update_user_attributes(UserPoolId=pool_id, Username=email, UserAttributes=user_attributes)
+        # The e-mail is the username and does not change; only the other attributes are updated.
+        if attributes:
+            cognito.admin_update_user_attributes(UserPoolId=pool_id, Username=email, UserAttributes=[{"Name": k, "Value": v} for k, v in attributes.items()])
     cognito.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=password, Permanent=True)
     current = {group["GroupName"] for group in cognito.admin_list_groups_for_user(UserPoolId=pool_id, Username=email)["Groups"]}
     for group in current - set(groups):

@@ -45,6 +45,18 @@ def _skip_wait(self: Any, env: Any, wait_seconds: int) -> None:
     return None
 
 
+def clear_executions(account: str, region: str) -> int:
+    """Forgets finished executions (between tests), so names can be reused; returns how many."""
+    # With execute_state_machine on, the engine's backend is a separate BackendDict.
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    cleared = 0
+    for machine in stepfunctions_parser_backends[account][region].state_machines:
+        cleared += len(machine.executions)
+        machine.executions.clear()
+    return cleared
+
+
 def install(invoker: LambdaInvoker) -> None:
     """Routes Lambda invocations to `invoker(function_name, event)` and removes engine sleeps."""
     global _invoker

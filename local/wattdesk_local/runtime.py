@@ -151,6 +151,7 @@ class LocalRuntime:
         resources: what a test fixture needs between tests (parsing definitions is the slow part)."""
         with self._advance_lock:
             self._stop_running_executions()
+            patches.clear_executions(ACCOUNT_ID, REGION)
             t = self.template
             dynamodb, s3, sqs = self.client("dynamodb"), self.client("s3"), self.client("sqs")
             for logical in t.resources("AWS::DynamoDB::Table"):
@@ -163,7 +164,10 @@ class LocalRuntime:
                     if doomed:
                         s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
             for logical in t.resources("AWS::SQS::Queue"):
-                sqs.purge_queue(QueueUrl=t.physical[logical]["Ref"])
+                # PurgeQueue is allowed once a minute (moto enforces it too): drain instead.
+                url = t.physical[logical]["Ref"]
+                while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages", []):
+                    sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
             outbox.clear(ACCOUNT_ID, REGION)
             self.clock.set(start_time or datetime.now(UTC))
             self.schedules_anchor = self.clock.now()
@@ -527,7 +531,8 @@ class LocalRuntime:
         log.info("schedule %s fired for %s", schedule.name, instant.isoformat())
         if schedule.target_kind == "state_machine":
             sfn = self.client("stepfunctions")
-            name = f"{schedule.name}-{instant:%Y%m%dT%H%M%SZ}"[-80:]
+            # Like the Scheduler, every delivery is a new execution; idempotency is the workflow's job.
+            name = f"{schedule.name[:50]}-{instant:%Y%m%dT%H%M}-{uuid.uuid4().hex[:8]}"
             try:
                 result.execution_arn = sfn.start_execution(stateMachineArn=self.state_machines[schedule.target], name=name, input=payload)["executionArn"]
             except sfn.exceptions.ExecutionAlreadyExists as exc:

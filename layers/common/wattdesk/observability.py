@@ -20,7 +20,7 @@ _PII_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Belgian national number: YY.MM.DD-XXX.CC or 11 digits.
     (re.compile(r"\b\d{2}\.?\d{2}\.?\d{2}-?\d{3}\.?\d{2}\b"), "[NATIONAL_NUMBER]"),
     # Phone numbers: international or Belgian national format with separators.
-    (re.compile(r"(?:\+|00)\d{1,3}[\s./-]?\(?\d{1,4}\)?(?:[\s./-]?\d{2,4}){2,4}"), "[PHONE]"),
+    (re.compile(r"(?<![\w+])(?:\+|00)\d{1,3}[\s./-]?\(?\d{1,4}\)?(?:[\s./-]?\d{2,4}){2,4}"), "[PHONE]"),
     (re.compile(r"\b0\d{1,3}(?:[\s./-]?\d{2,3}){3}\b"), "[PHONE]"),
 )
 
@@ -70,11 +70,12 @@ def lambda_handler(function):
     def entry(event, context):
         nonlocal wrapped
         if wrapped is None:
-            # A handler that publishes no metric on some path is normal, not worth a warning per call.
-            warnings.filterwarnings("ignore", message="No application metrics to publish")
             wrapped = metrics().log_metrics(
                 tracer().capture_lambda_handler(logger().inject_lambda_context(clear_state=True)(function))
             )
-        return wrapped(event, context)
+        with warnings.catch_warnings():
+            # A handler that publishes no metric on some path is normal, not worth a warning per call.
+            warnings.filterwarnings("ignore", message="No application metrics to publish")
+            return wrapped(event, context)
 
     return entry

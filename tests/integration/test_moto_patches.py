@@ -1,0 +1,104 @@
+"""Regression tests for the moto internals the local runtime patches (wattdesk_local/patches.py and
+the SES/DynamoDB/S3 backends it reads). Upgrading moto must fail here, loudly, not silently."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import tomllib
+import uuid
+
+import moto
+import moto.awslambda.models as lambda_models
+import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_decl
+import moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function as wait_function
+import pytest
+from moto.backends import get_backend
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from support import ROOT
+from wattdesk_local import patches
+from wattdesk_local.template import REGION
+
+pytestmark = pytest.mark.integration
+
+
+def test_moto_is_the_pinned_version_these_patches_were_checked_against():
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+    pinned = next(d for d in dependencies if d.startswith("moto["))
+    assert pinned.endswith(f"=={moto.__version__}")
+
+
+def test_lambda_invoke_hook_point_has_the_expected_shape(runtime):
+    signature = inspect.signature(patches._originals["invoke"])
+    assert list(signature.parameters) == ["self", "event"]
+    # Its only caller unpacks (payload, errored, logs) and marks errors as Handled.
+    source = inspect.getsource(lambda_models.LambdaFunction.invoke)
+    assert "res, errored, logs = self._invoke_lambda(event=body)" in source
+    assert 'response_headers["x-amz-function-error"] = "Handled"' in source
+
+
+def test_lambda_invoke_runs_the_handler_in_process(runtime):
+    lam = runtime.client("lambda")
+    response = lam.invoke(FunctionName="wattdesk-PingTasksFunction", Payload=json.dumps({"action": "check", "pingid": "x"}))
+    payload = json.loads(response["Payload"].read())
+    assert response["FunctionError"] == "Handled"
+    assert payload["errorType"] == "MalformedEvent"
+    assert runtime.invocations[-1].function == "PingTasksFunction"
+
+
+def test_wait_hook_point_has_the_expected_shape(runtime):
+    assert list(inspect.signature(patches._originals["wait"]).parameters) == ["self", "env", "wait_seconds"]
+    assert wait_function.WaitFunction._wait_interval is patches._skip_wait
+
+
+def test_a_long_wait_state_does_not_block(runtime):
+    sfn = runtime.client("stepfunctions")
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 86400, "Next": "Done"}, "Done": {"Type": "Succeed"}}}
+    machine = sfn.create_state_machine(name=f"wait-check-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition), roleArn=runtime.role_arn)
+    execution = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="w", input="{}")
+    # Without the patch this waits a day; the wait below gives up after 60 s and fails the test.
+    assert runtime.wait_for_execution(execution["executionArn"])["status"] == "SUCCEEDED"
+
+
+def test_retry_sleep_hook_point_is_the_retrier_modules_own_time(runtime):
+    source = inspect.getsource(retrier_decl)
+    assert re.search(r"^import time$", source, re.MULTILINE)
+    assert "time.sleep(interval_seconds)" in source
+    assert retrier_decl.time is patches.retry_sleeps
+    # Only the retrier's reference is replaced: time.sleep stays real for everyone else.
+    import time
+
+    assert time.sleep is not patches.retry_sleeps.sleep
+
+
+def test_retry_intervals_of_the_definition_are_kept_but_not_slept(runtime):
+    response = runtime.handle_api("POST", "/pings", {}, {"email": "retry@example.org", "fail_times": 2})
+    ping_id = response.json()["ping_id"]
+    runtime.wait_for_execution(f"{runtime.state_machines['PingStateMachine'].replace(':stateMachine:', ':execution:')}:ping-{ping_id}")
+    # IntervalSeconds 1 with BackoffRate 2 over two retries, as written in ping.asl.json.
+    assert patches.retry_sleeps.intervals == [1, 2]
+
+
+def test_ses_keeps_sent_mail_where_the_outbox_reads_it(runtime):
+    ses = runtime.client("ses")
+    ses.send_email(Source="no-reply@wattdesk.example", Destination={"ToAddresses": ["x@example.org"]}, Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}})
+    assert ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages[-1].destinations["ToAddresses"] == ["x@example.org"]
+    assert runtime.outbox("x@example.org")[0]["subject"] == "s"
+
+
+def test_backends_that_persistence_pickles_are_where_it_reads_them(runtime):
+    tables = get_backend("dynamodb")[DEFAULT_ACCOUNT_ID][REGION].tables
+    buckets = get_backend("s3")[DEFAULT_ACCOUNT_ID]["global"].buckets
+    assert "wattdesk-WattDeskTable" in tables
+    assert runtime.template.physical["DocumentsBucket"]["Ref"] in buckets
+
+
+def test_executions_are_kept_on_each_state_machine_where_reset_clears_them(runtime):
+    response = runtime.handle_api("POST", "/pings", {}, {"email": "x@example.org"})
+    runtime.wait_until_settled()
+    assert response.status == 202
+    assert patches.clear_executions(DEFAULT_ACCOUNT_ID, REGION) == 1
+    assert runtime.executions() == []
