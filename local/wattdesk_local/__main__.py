@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from wattdesk_local.runtime import PROJECT_ROOT, LocalRuntime, RuntimeOptions
-from wattdesk_local.server import serve
+from wattdesk_local.server import MaskingFilter, serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("wattdesk_local").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    logging.getLogger("wattdesk_local").addFilter(MaskingFilter())
 
     start = datetime.fromisoformat(args.start.replace("Z", "+00:00")) if args.start else None
     runtime = LocalRuntime(

@@ -13,9 +13,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from wattdesk.observability import mask_pii
 from wattdesk_local.runtime import ClockError, LocalRuntime
 
 log = logging.getLogger("wattdesk_local")
+
+
+class MaskingFilter(logging.Filter):
+    """The runtime's own lines (paths with query strings, errors) are masked like the handlers' logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = mask_pii(record.getMessage()), ()
+        return True
 
 
 def _json_default(value: Any) -> str:
@@ -191,3 +200,4 @@ def serve(runtime: LocalRuntime, host: str, port: int, web_root: Path, save_ever
         stopping.set()
         worker.join(timeout=5)
         server.server_close()
+        execution_log.poll()  # transitions since the last poll are logged before the runtime stops

@@ -57,12 +57,14 @@ def log_fields(**fields: Any) -> dict[str, Any]:
 
 
 def lambda_handler(function):
-    """Wraps a handler with Powertools' logger context, tracer and metrics on its first call.
+    """Wraps a handler with Powertools' logger context and tracer on its first call, and flushes
+    metrics after each call that recorded any.
 
     Building the wrappers on first call (not at import) keeps imports free of side effects.
+    Metrics are flushed only when there are some: Powertools' log_metrics would warn on every
+    empty flush, and silencing that through the warnings filters is not thread-safe.
     """
     import functools
-    import warnings
 
     wrapped = None
 
@@ -70,12 +72,11 @@ def lambda_handler(function):
     def entry(event, context):
         nonlocal wrapped
         if wrapped is None:
-            wrapped = metrics().log_metrics(
-                tracer().capture_lambda_handler(logger().inject_lambda_context(clear_state=True)(function))
-            )
-        with warnings.catch_warnings():
-            # A handler that publishes no metric on some path is normal, not worth a warning per call.
-            warnings.filterwarnings("ignore", message="No application metrics to publish")
+            wrapped = tracer().capture_lambda_handler(logger().inject_lambda_context(clear_state=True)(function))
+        try:
             return wrapped(event, context)
+        finally:
+            if metrics().metric_set:
+                metrics().flush_metrics()
 
     return entry
