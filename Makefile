@@ -7,11 +7,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 3000
 PYTEST_WORKERS ?= 2
+ARGS ?=
 
 export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)/local
 export HYPOTHESIS_STORAGE_DIRECTORY := $(CURDIR)/.hypothesis
 
-.PHONY: run test lint unit docs reset install clean
+.PHONY: run test lint unit docs bench reset install clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("WattDesk needs Python 3.11 or newer, this is " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -23,7 +24,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m wattdesk_local --port $(PORT)
+	$(BIN)/python -m wattdesk_local --port $(PORT) $(ARGS)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
@@ -36,6 +37,9 @@ unit: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m wattdesk_local.diagrams docs/statemachines
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/local_runtime.py
 
 reset:
 	rm -rf .wattdesk

@@ -57,6 +57,25 @@ def clear_executions(account: str, region: str) -> int:
     return cleared
 
 
+def running_executions(account: str, region: str) -> dict[str, list[dict[str, Any]]]:
+    """ARN -> history events of every RUNNING execution, read in memory from the engine.
+
+    The API equivalent (list_executions per state machine + get_execution_history) costs ~10 ms a
+    call through moto's serialisers; waiting for quiescence polls this many times per firing.
+    """
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    running = {}
+    for machine in list(stepfunctions_parser_backends[account][region].state_machines):
+        for execution in list(machine.executions):
+            if getattr(execution.exec_status, "value", execution.exec_status) == "RUNNING":
+                worker = execution.exec_worker
+                # A just-started execution has no environment yet: running, with no events so far.
+                events = worker.env.event_manager.get_event_history() if worker is not None and worker.env is not None else []
+                running[execution.execution_arn] = [{**event, "type": str(getattr(event["type"], "value", event["type"]))} for event in events]
+    return running
+
+
 def install(invoker: LambdaInvoker) -> None:
     """Routes Lambda invocations to `invoker(function_name, event)` and removes engine sleeps."""
     global _invoker

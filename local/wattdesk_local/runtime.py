@@ -582,38 +582,31 @@ class LocalRuntime:
         return submitted - closed
 
     def wait_until_settled(self, timeout: float | None = None) -> None:
-        """Returns when no handler runs and every running execution waits for a task token."""
-        deadline = time.monotonic() + (timeout or self.options.settle_timeout_s)
-        previous: dict[str, int] = {}
+        """Returns when no handler runs and every running execution waits for a task token
+        (its history unchanged between two looks)."""
+        limit = timeout or self.options.settle_timeout_s
+        deadline = time.monotonic() + limit
+        previous: dict[str, int] | None = None
         while time.monotonic() < deadline:
-            running = self.executions("RUNNING")
-            settled = self._in_flight == 0
-            current: dict[str, int] = {}
-            for execution in running:
-                events = self.history(execution["executionArn"])
-                current[execution["executionArn"]] = len(events)
-                if self._outstanding_tokens(events) <= 0:
-                    settled = False
-            if settled and current == previous:
+            running = patches.running_executions(ACCOUNT_ID, REGION)
+            idle = self._in_flight == 0 and all(self._outstanding_tokens(events) > 0 for events in running.values())
+            current = {arn: len(events) for arn, events in running.items()}
+            if idle and (not running or current == previous):
                 return
             previous = current
-            time.sleep(0.01 if not running else 0.02)
-        raise TimeoutError(f"executions still running after {timeout or self.options.settle_timeout_s}s: {sorted(previous)}")
+            time.sleep(0.005)
+        raise TimeoutError(f"executions still running after {limit}s: {sorted(previous or {})}")
 
     def wait_for_execution(self, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
         """Until the execution finishes or parks on a task token; returns describe_execution."""
-        sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
         previous = -1
         while time.monotonic() < deadline:
-            described = sfn.describe_execution(executionArn=execution_arn)
-            if described["status"] != "RUNNING":
-                return described
-            events = self.history(execution_arn)
-            if self._in_flight == 0 and self._outstanding_tokens(events) > 0 and len(events) == previous:
-                return described
+            events = patches.running_executions(ACCOUNT_ID, REGION).get(execution_arn)
+            if events is None or (self._in_flight == 0 and self._outstanding_tokens(events) > 0 and len(events) == previous):
+                return self.client("stepfunctions").describe_execution(executionArn=execution_arn)
             previous = len(events)
-            time.sleep(0.02)
+            time.sleep(0.005)
         raise TimeoutError(f"{execution_arn} still running after {timeout}s")
 
     def _stop_running_executions(self) -> None:

@@ -102,3 +102,15 @@ def test_executions_are_kept_on_each_state_machine_where_reset_clears_them(runti
     assert response.status == 202
     assert patches.clear_executions(DEFAULT_ACCOUNT_ID, REGION) == 1
     assert runtime.executions() == []
+
+
+def test_running_executions_are_read_from_the_engine_with_their_history(runtime):
+    response = runtime.handle_api("POST", "/pings", {}, {"email": "x@example.org"})
+    runtime.wait_until_settled()
+    running = patches.running_executions(DEFAULT_ACCOUNT_ID, REGION)
+    arn = next(iter(running))
+    assert list(running) == [e["executionArn"] for e in runtime.executions("RUNNING")]
+    assert arn.endswith(f":ping-{response.json()['ping_id']}")
+    # The same events, in the same form, as GetExecutionHistory returns them.
+    assert [e["type"] for e in running[arn]] == [e["type"] for e in runtime.history(arn)]
+    assert running[arn][-1]["taskSubmittedEventDetails"]["resource"] == "invoke.waitForTaskToken"

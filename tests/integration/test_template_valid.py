@@ -158,3 +158,12 @@ def test_template_is_plain_yaml_apart_from_cloudformation_tags():
     assert "\t" not in text
     assert not re.search(r"^\s*<<:", text, re.MULTILINE)
     assert isinstance(yaml.compose(text.replace("!", "")), yaml.MappingNode)
+
+
+def test_layer_requirements_match_the_project_pins():
+    import tomllib
+
+    pinned = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    layer = [line for line in (ROOT / "layers/common/requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    assert layer == pinned
+    assert all("==" in requirement for requirement in pinned)
