@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from urllib.parse import quote
 
@@ -93,3 +94,15 @@ def test_history_link_of_an_execution_is_url_safe(tmp_path):
         server.request("POST", "/pings", {"email": "a@example.org"})
         executions = wait_for(lambda: server.request("GET", "/_local/executions")[1])
         assert executions[0]["history"] == f"/_local/executions/{quote(executions[0]['arn'], safe='')}/history"
+
+
+def test_verbose_shows_the_handlers_structured_logs_masked(tmp_path):
+    with LocalServer(tmp_path / "run.log", "--no-state", "--frozen-clock", "--start", START, "--verbose") as server:
+        ping_id = server.request("POST", "/pings", {"email": "jan.peeters@example.org"})[1]["ping_id"]
+        wait_for(lambda: server.request("GET", f"/pings/{ping_id}")[1]["status"] == "AWAITING_ACK")
+    lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    started = [line for line in lines if line.get("message") == "ping started"]
+    assert started and started[0]["ping_id"] == ping_id
+    assert started[0]["function_name"] == "wattdesk-PingApiFunction"
+    assert any(line.get("message") == "ping task" and line.get("action") == "park" for line in lines)
+    assert "jan.peeters@example.org" not in server.log()
