@@ -73,6 +73,15 @@ class FiredSchedule:
 
 
 @dataclass
+class Fault:
+    function: str
+    error_type: str
+    remaining: int
+    when: dict[str, Any]
+    raised: int = 0
+
+
+@dataclass
 class RuntimeOptions:
     project_root: Path = PROJECT_ROOT
     state_dir: Path | None = None
@@ -98,6 +107,8 @@ class LocalRuntime:
         self.schedules_anchor: datetime = self.clock.now()
         self.invocations: list[Invocation] = []
         self.unsupported: list[str] = []
+        self.local_endpoints: dict[str, tuple[str, dict[str, Any], str]] = {}  # path -> (function, fixed, body key)
+        self.faults: list[Fault] = []
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
         self._advance_lock = threading.RLock()
@@ -151,6 +162,9 @@ class LocalRuntime:
         resources: what a test fixture needs between tests (parsing definitions is the slow part)."""
         with self._advance_lock:
             self._stop_running_executions()
+            deadline = time.monotonic() + 10
+            while self._in_flight and time.monotonic() < deadline:
+                time.sleep(0.005)  # a handler of a stopped execution may still be finishing
             patches.clear_executions(ACCOUNT_ID, REGION)
             t = self.template
             dynamodb, s3, sqs = self.client("dynamodb"), self.client("s3"), self.client("sqs")
@@ -173,6 +187,7 @@ class LocalRuntime:
             self.schedules_anchor = self.clock.now()
             self.last_fired = {schedule.name: self.schedules_anchor for schedule in self.schedules}
             self.invocations.clear()
+            self.faults.clear()
             patches.retry_sleeps.intervals.clear()
 
     def __enter__(self) -> LocalRuntime:
@@ -332,6 +347,9 @@ class LocalRuntime:
                 "POWERTOOLS_LOG_DEDUPLICATION_DISABLED": "true",
             }
         )
+        endpoint = (self.template.doc["Resources"][logical].get("Metadata") or {}).get("LocalEndpoint")
+        if endpoint:
+            self.local_endpoints[endpoint["Path"]] = (logical, dict(endpoint.get("Fixed") or {}), endpoint.get("BodyKey", "body"))
         code_dir = (self.root / props["CodeUri"]).resolve()
         if not code_dir.is_dir():
             raise TemplateError(f"{logical}: CodeUri {props['CodeUri']} is not a directory")
@@ -442,8 +460,29 @@ class LocalRuntime:
                 return self.invoke(function.logical_id, event)
         return json.dumps({"errorType": "ResourceNotFoundException", "errorMessage": function_name}), True, ""
 
+    def inject_fault(self, function: str, error_type: str, times: int, when: dict[str, Any] | None = None) -> Fault:
+        """The function fails `times` times with `error_type` (as Lambda reports an uncaught error)
+        on invocations whose event contains every key/value of `when`, then runs normally."""
+        fault = Fault(function, error_type, times, dict(when or {}))
+        self.faults.append(fault)
+        return fault
+
+    def _fault_for(self, logical: str, event: Any) -> Fault | None:
+        for fault in self.faults:
+            if fault.function == logical and fault.remaining > 0 and isinstance(event, dict) and all(event.get(k) == v for k, v in fault.when.items()):
+                fault.remaining -= 1
+                fault.raised += 1
+                return fault
+        return None
+
     def invoke(self, logical: str, event: Any) -> tuple[str, bool, str]:
         function = self.functions[logical]
+        if isinstance(event, (str, bytes)):
+            event = json.loads(event or "{}")
+        fault = self._fault_for(logical, event)
+        if fault is not None:
+            self.invocations.append(Invocation(logical, 0.0, True, fault.error_type))
+            return json.dumps({"errorType": fault.error_type, "errorMessage": "injected by the local runtime"}), True, ""
         with self._in_flight_lock:
             self._in_flight += 1
         started = time.perf_counter()

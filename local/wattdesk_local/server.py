@@ -69,6 +69,11 @@ class LocalTools:
                 return 400, {"errors": [{"field": "username", "code": "required", "message": "A username is required."}]}
             groups = payload.get("groups", [])
             return 200, self.runtime.login(payload["username"], list(groups), payload.get("attributes") or {})
+        if path in self.runtime.local_endpoints and method == "POST":
+            function, fixed, body_key = self.runtime.local_endpoints[path]
+            payload_text, errored, _ = self.runtime.invoke(function, {**fixed, body_key: json.loads(body or b"null")})
+            self.runtime.wait_until_settled()
+            return (500 if errored else 200), json.loads(payload_text)
         return 404, {"message": f"no local tool at {path}"}
 
     def _advance(self, payload: dict[str, Any]) -> tuple[int, Any]:

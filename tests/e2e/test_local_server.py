@@ -52,7 +52,8 @@ def test_the_runtime_serves_api_pages_and_local_tools(tmp_path):
         status, advanced, _ = server.request("POST", "/_local/clock", {"advance_days": 3})
         assert status == 200
         assert advanced["now"] == "2027-01-04T08:00:00+00:00"
-        assert [(f["schedule"], f["at"]) for f in advanced["fired"]] == [("PingStateMachine-WeeklyHeartbeat", "2027-01-04T05:00:00+00:00")]
+        assert ("PingStateMachine-WeeklyHeartbeat", "2027-01-04T05:00:00+00:00") in [(f["schedule"], f["at"]) for f in advanced["fired"]]
+        assert [f["at"] for f in advanced["fired"]] == sorted(f["at"] for f in advanced["fired"])  # in time order
 
         assert server.request("POST", "/_local/clock", {"to": "2026-12-31T00:00:00Z"})[0] == 400
         assert server.request("POST", "/_local/clock", {})[0] == 400
@@ -73,7 +74,7 @@ def test_data_and_the_clock_survive_a_restart(tmp_path):
         ping_id = server.request("POST", "/pings", {"email": "jan.peeters@example.org", "language": "nl"})[1]["ping_id"]
         wait_for(lambda: server.request("GET", f"/pings/{ping_id}")[1]["status"] == "AWAITING_ACK")
         fired = server.request("POST", "/_local/clock", {"advance_days": 3})[1]["fired"]
-        assert len(fired) == 1
+        assert [f["schedule"] for f in fired].count("PingStateMachine-WeeklyHeartbeat") == 1
     assert (state / "state.pickle").is_file()
 
     with LocalServer(tmp_path / "second.log", "--state-dir", str(state), "--frozen-clock") as server:

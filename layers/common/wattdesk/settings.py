@@ -14,6 +14,7 @@ class Settings(BaseModel):
     public_base_url: str = Field(default="http://127.0.0.1:3000", alias="PUBLIC_BASE_URL")
     region: str = Field(default="eu-west-1", alias="AWS_REGION")
     ping_state_machine_arn: str = Field(default="", alias="PING_STATE_MACHINE_ARN")
+    enrollment_state_machine_arn: str = Field(default="", alias="ENROLLMENT_STATE_MACHINE_ARN")
 
 
 class ConfigurationError(RuntimeError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 
@@ -20,6 +21,28 @@ class _TableFromEnvironment(type):
     @property
     def region(cls) -> str:
         return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1"
+
+
+class WorkListIndex(GlobalSecondaryIndex):
+    """GSI1: queues and status lists, sorted by time (projection ALL)."""
+
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    GSI1PK = UnicodeAttribute(hash_key=True)
+    GSI1SK = UnicodeAttribute(range_key=True)
+
+
+class LookupIndex(GlobalSecondaryIndex):
+    """GSI2: look-ups by business identifier (keys only)."""
+
+    class Meta:
+        index_name = "GSI2"
+        projection = KeysOnlyProjection()
+
+    GSI2PK = UnicodeAttribute(hash_key=True)
+    GSI2SK = UnicodeAttribute(range_key=True)
 
 
 class WattDeskItem(Model):
@@ -38,3 +61,6 @@ class WattDeskItem(Model):
     GSI2SK = UnicodeAttribute(null=True)
     # Epoch seconds; DynamoDB TTL deletes the item after this (retention rules set it).
     expires_at = NumberAttribute(null=True)
+
+    work_list = WorkListIndex()
+    lookup = LookupIndex()
