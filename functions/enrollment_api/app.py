@@ -129,6 +129,13 @@ def _app():
             raise NotFound("The contract document")
         return Response(200, "application/pdf", documents.read_document(record.contract_document_key), {"Content-Disposition": f'attachment; filename="contract-{record.contract_id}.pdf"'})
 
+    @app.get("/enrollments/<enrollment_id>/answer")
+    def asked_fields(enrollment_id: Annotated[str, Path(max_length=64)], token: Annotated[str | None, Query(max_length=100)] = None):
+        try:
+            return service.asked_fields(enrollment_id, token)
+        except store.EnrollmentNotFound as exc:
+            raise NotFound("This enrollment") from exc
+
     @app.post("/enrollments/<enrollment_id>/answer")
     def customer_answer(enrollment_id: Annotated[str, Path(max_length=64)], answer: CustomerAnswer, token: Annotated[str | None, Query(max_length=100)] = None):
         try:

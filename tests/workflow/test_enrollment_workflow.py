@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import io
+import json
+
 import pytest
 from pypdf import PdfReader
-import io
 
 from enrollment_support import ean, enrollment, execution_arn, next_dso_sweep, status, submit
 
@@ -124,6 +126,9 @@ def test_blocked_enrollment_fixed_by_the_customer_through_the_link(rt, operator)
     link = next(word for word in mail["text"].split() if "/enroll/fix.html" in word)
     token = link.split("token=")[1]
     assert status(rt, created["status_url"])["status"] == "AWAITING_CUSTOMER"
+    asked = rt.handle_api("GET", f"/enrollments/{enrollment_id}/answer?token={token}").json()
+    assert asked["fields"] == {"delivery_points[0].ean": None}
+    assert rt.handle_api("GET", f"/enrollments/{enrollment_id}/answer?token=wrong").status == 404
     not_asked = rt.handle_api("POST", f"/enrollments/{enrollment_id}/answer?token={token}", {}, {"changes": {"payment.iban": "BE68539007547034"}})
     assert not_asked.status == 400
     answer = rt.handle_api("POST", f"/enrollments/{enrollment_id}/answer?token={token}", {}, {"changes": {"delivery_points[0].ean": ean()}})
@@ -214,3 +219,41 @@ def test_untouched_blocked_enrollment_is_escalated_after_ten_working_days(rt, op
     rt.advance(days=2)
     queue = rt.handle_api("GET", "/ops/enrollments?status=BLOCKED", operator).json()["items"]
     assert [(item["enrollment_id"], item["escalated"]) for item in queue] == [(blocked["enrollment_id"], True)]
+
+
+def test_the_grid_operator_can_answer_explicitly(rt, operator):
+    from wattdesk_local.server import LocalTools
+
+    point = ean()
+    created = accepted(rt, enrollment(rt, point_ean=point))
+    status_code, result = LocalTools(rt).handle("POST", "/_local/dso/answers", {}, json.dumps([{"ean": point, "outcome": "reject", "reason": "dso.ean_unknown", "message": "Unknown EAN."}]).encode())
+    assert (status_code, result) == (200, {"answered": 1})
+    assert status(rt, created["status_url"])["status"] == "BLOCKED"
+    item = rt.handle_api("GET", f"/ops/enrollments/{created['enrollment_id']}", operator).json()
+    assert [(r["code"], r["message"]) for r in item["block_reasons"]] == [("dso.ean_unknown", "Unknown EAN.")]
+
+
+def test_the_explicit_estimate_becomes_the_contract_and_the_advance(rt):
+    from wattdesk_local.server import LocalTools
+
+    point = ean()
+    created = accepted(rt, enrollment(rt, point_ean=point))
+    LocalTools(rt).handle("POST", "/_local/dso/answers", {}, json.dumps([{"ean": point, "outcome": "accept", "eav_kwh": 3500}]).encode())
+    assert status(rt, created["status_url"])["status"] == "CONFIRMED"
+    mail = rt.outbox()[-1]
+    # 3,500 kWh on a dual meter, ELEC-FIX-1Y, residential, monthly: 86.00 (tests/unit/test_advance.py)
+    assert "86,00" in mail["text"]
+
+
+def test_a_replayed_creation_step_creates_nothing_twice(rt):
+    created = accepted(rt, enrollment(rt))
+    next_dso_sweep(rt)
+    before = rt.client("dynamodb").scan(TableName="wattdesk-WattDeskTable")["Count"]
+    record = rt.handle_api("GET", created["status_url"]).json()
+    assert record["status"] == "CONFIRMED"
+    for action in ("create_contract", "render_contract", "confirm"):
+        event = {"action": action, "enrollment_id": created["enrollment_id"], "eav_kwh": {}, "status_url": created["status_url"]}
+        payload, errored, _ = rt.invoke("EnrollmentTasksFunction", {k: v for k, v in event.items() if k in {"action", "enrollment_id"} or (k == "eav_kwh" and action == "create_contract") or (k == "status_url" and action == "confirm")})
+        assert not errored, payload
+    assert rt.client("dynamodb").scan(TableName="wattdesk-WattDeskTable")["Count"] == before
+    assert len(rt.outbox(rt.outbox()[-1]["to"][0])) == 2

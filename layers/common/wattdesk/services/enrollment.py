@@ -260,10 +260,34 @@ def ask_customer(enrollment_id: str, fields: list[str], message: str, operator: 
     return {"enrollment_id": enrollment_id, "status": "AWAITING_CUSTOMER"}
 
 
-def customer_answer(enrollment_id: str, fix_token: str | None, changes: dict[str, Any]) -> dict[str, Any]:
+def _fix_authorised(enrollment_id: str, fix_token: str | None) -> store.EnrollmentRecord:
     record = store.get(enrollment_id)
     if not fix_token or not record.fix_token_hash or not hmac.compare_digest(store.hash_token(fix_token), record.fix_token_hash):
         raise store.EnrollmentNotFound(enrollment_id)
+    return record
+
+
+def asked_fields(enrollment_id: str, fix_token: str | None) -> dict[str, Any]:
+    """What the customer's fix page shows: the fields asked for, with their current values."""
+    record = _fix_authorised(enrollment_id, fix_token)
+    request = record.request
+    values = {}
+    for path in record.requested_fields or []:
+        current: Any = request
+        for part in path.split("."):
+            match = _PATH.fullmatch(part)
+            if not match or not isinstance(current, dict):
+                current = None
+                break
+            current = current.get(match.group(1))
+            if match.group(2) is not None:
+                current = current[int(match.group(2))] if isinstance(current, list) and int(match.group(2)) < len(current) else None
+        values[path] = current
+    return {"enrollment_id": enrollment_id, "status": record.status, "language": record.language, "fields": values}
+
+
+def customer_answer(enrollment_id: str, fix_token: str | None, changes: dict[str, Any]) -> dict[str, Any]:
+    record = _fix_authorised(enrollment_id, fix_token)
     if record.status != "AWAITING_CUSTOMER":
         raise NotAllowedNow("enrollment.not_awaiting_customer", "This enrollment is not waiting for your answer any more.")
     extra = sorted(set(changes) - set(record.requested_fields or []))

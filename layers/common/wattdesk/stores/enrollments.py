@@ -312,7 +312,7 @@ def create_customer_and_contract(customer: CustomerRecord, contract: ContractRec
             for ean in eans:
                 transaction.save(EanClaim(f"EAN#{ean}", f"CONTRACT#{contract.contract_id}", holder_status="ACTIVE"))
     except TransactWriteError as exc:
-        if "ConditionalCheckFailed" in str(exc):
+        if any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons or []):
             return False
         raise
     return True
