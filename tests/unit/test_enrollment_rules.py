@@ -427,6 +427,15 @@ def test_dual_fuel_with_one_product_fails_on_the_other_energy() -> None:
     assert codes(check_product(dual_fuel)) == [("product.wrong_energy", "delivery_points[1].energy")]
 
 
+def test_dual_fuel_names_the_gas_product_on_its_point() -> None:
+    dual_fuel = request(delivery_points=[_BODY["delivery_points"][0], {**gas_point(), "product_code": "GAS-FIX-1Y"}])
+    assert check_product(dual_fuel) == []
+    wrong = request(delivery_points=[_BODY["delivery_points"][0], {**gas_point(), "product_code": "ELEC-VAR-1Y"}])
+    assert codes(check_product(wrong)) == [("product.wrong_energy", "delivery_points[1].energy")]
+    unknown = request(delivery_points=[_BODY["delivery_points"][0], {**gas_point(), "product_code": "GAS-NOPE"}])
+    assert codes(check_product(unknown)) == [("product.unknown", "delivery_points[1].product_code")]
+
+
 def test_a_product_for_professionals_only() -> None:
     assert codes(check_product(request(product_code="ELEC-PRO-FIX-3Y"))) == [("product.customer_type", "product_code")]
     assert check_product(professional(product_code="ELEC-PRO-FIX-3Y")) == []

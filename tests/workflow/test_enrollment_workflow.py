@@ -257,3 +257,16 @@ def test_a_replayed_creation_step_creates_nothing_twice(rt):
         assert not errored, payload
     assert rt.client("dynamodb").scan(TableName="wattdesk-WattDeskTable")["Count"] == before
     assert len(rt.outbox(rt.outbox()[-1]["to"][0])) == 2
+
+
+def test_electricity_and_gas_in_one_enrollment(rt):
+    body = enrollment(rt, language="de")
+    gas_ean = ean()
+    body["delivery_points"].append({"energy": "gas", "ean": gas_ean, "meter_type": "single", "situation": "switch", "known_annual_kwh": None, "product_code": "GAS-FIX-1Y"})
+    created = accepted(rt, body)
+    next_dso_sweep(rt)
+    assert status(rt, created["status_url"])["status"] == "CONFIRMED"
+    pdf = rt.handle_api("GET", created["status_url"].replace("?token=", "/contract?token="))
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.body)).pages)
+    assert "Liefervertrag" in text
+    assert body["delivery_points"][0]["ean"] in text and gas_ean in text

@@ -52,6 +52,9 @@ class DeliveryPoint(_Strict):
     meter_type: MeterType
     situation: Situation
     known_annual_kwh: int | None = Field(default=None, ge=0, le=10_000_000)
+    # Added field: the product of this point when it differs from the enrollment's product_code
+    # (a dual-fuel enrollment names the gas product here, the electricity one at the top).
+    product_code: str | None = Field(default=None, max_length=40)
 
 
 class Payment(_Strict):
@@ -67,6 +70,9 @@ class Consents(_Strict):
 
 
 class EnrollmentRequest(_Strict):
+    def product_for(self, index: int) -> str:
+        return self.delivery_points[index].product_code or self.product_code
+
     channel: Channel
     customer: Customer
     supply_address: Address

@@ -319,29 +319,28 @@ def check_professional(request: EnrollmentRequest) -> list[ValidationProblem]:
 
 
 def check_product(request: EnrollmentRequest) -> list[ValidationProblem]:
-    """The product exists, is offered on the start date, fits each point's energy and the customer type.
-
-    One product code covers one energy: every delivery point of the other energy is a problem
-    (a dual-fuel enrollment with a single product code therefore always fails on one point).
-    """
-    product = PRODUCTS.get(request.product_code)
-    if product is None:
-        return [ValidationProblem("product_code", "product.unknown", "This product does not exist.")]
+    """Each point's product (its own product_code, else the enrollment's) exists, is offered on the
+    start date, is for that point's energy and for the customer type."""
     problems: list[ValidationProblem] = []
-    if not product.offered_on(request.start_date):
-        problems.append(
-            ValidationProblem("product_code", "product.not_offered", f"This product is not offered on the start date {request.start_date.isoformat()}.")
-        )
     for index, point in enumerate(request.delivery_points):
+        code = request.product_for(index)
+        field = _point_field(index, "product_code") if point.product_code else "product_code"
+        product = PRODUCTS.get(code)
+        if product is None:
+            problems.append(ValidationProblem(field, "product.unknown", "This product does not exist."))
+            continue
+        if not product.offered_on(request.start_date):
+            problems.append(ValidationProblem(field, "product.not_offered", f"This product is not offered on the start date {request.start_date.isoformat()}."))
         if point.energy != product.energy:
-            problems.append(
-                ValidationProblem(_point_field(index, "energy"), "product.wrong_energy", f"The product is for {product.energy}, not for {point.energy}.")
-            )
-    if request.customer.type not in product.customer_types:
-        problems.append(
-            ValidationProblem("product_code", "product.customer_type", f"This product is not offered to {request.customer.type} customers.")
-        )
-    return problems
+            problems.append(ValidationProblem(_point_field(index, "energy"), "product.wrong_energy", f"The product is for {product.energy}, not for {point.energy}."))
+        if request.customer.type not in product.customer_types:
+            problems.append(ValidationProblem(field, "product.customer_type", f"This product is not offered to {request.customer.type} customers."))
+    # The same problem reported for two points under the shared product_code is said once.
+    unique: list[ValidationProblem] = []
+    for problem in problems:
+        if problem not in unique:
+            unique.append(problem)
+    return unique
 
 
 def check_consents(request: EnrollmentRequest) -> list[ValidationProblem]:

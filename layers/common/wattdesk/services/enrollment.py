@@ -431,14 +431,13 @@ def record_dso_rejection(enrollment_id: str, reason: str, message: str | None) -
 def create_contract(enrollment_id: str, eav_kwh: dict[str, int]) -> dict[str, Any]:
     record = store.get(enrollment_id)
     request = EnrollmentRequest.model_validate(record.request)
-    product = PRODUCTS[request.product_code]
     now = clock.now()
     customer_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"customer:{enrollment_id}"))
     contract_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"contract:{enrollment_id}"))
     points = []
-    for point in request.delivery_points:
+    for index, point in enumerate(request.delivery_points):
         estimate = eav_kwh.get(point.ean or "") or point.known_annual_kwh or 0
-        points.append((int(estimate), point.meter_type, PRODUCTS[request.product_code] if point.energy == product.energy else _product_for(point.energy, request)))
+        points.append((int(estimate), point.meter_type, PRODUCTS[request.product_for(index)]))
     amount = advance_rules.first_advance(points, request.customer.type, request.billing_frequency, request.start_date)
     customer = store.CustomerRecord(
         f"CUSTOMER#{customer_id}",
@@ -483,11 +482,6 @@ def create_contract(enrollment_id: str, eav_kwh: dict[str, int]) -> dict[str, An
         ]
     )
     return {"customer_id": customer_id, "contract_id": contract_id, "first_advance": str(amount)}
-
-
-def _product_for(energy: str, request: EnrollmentRequest):
-    # A dual-energy enrollment names one product; the other energy gets the fixed product of its energy.
-    return PRODUCTS["GAS-FIX-1Y" if energy == "gas" else "ELEC-FIX-1Y"]
 
 
 def _referral_code(customer_id: str) -> str:
