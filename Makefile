@@ -14,6 +14,8 @@ export HYPOTHESIS_STORAGE_DIRECTORY := $(CURDIR)/.hypothesis
 
 .PHONY: run test lint unit docs bench reset install clean
 
+include Makefile.browser
+
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("WattDesk needs Python 3.11 or newer, this is " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +28,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m wattdesk_local --port $(PORT) $(ARGS)
 
-test: $(STAMP) lint
+test: $(STAMP) lint browser
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
 
 lint: $(STAMP)
