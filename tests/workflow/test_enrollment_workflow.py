@@ -38,6 +38,8 @@ def test_clean_enrollment_is_confirmed_with_two_mails_and_the_contract(rt):
     received = rt.outbox(body["customer"]["email"])
     assert [m["language"] for m in received] == ["fr"]
     assert "pas encore un contrat" in received[0]["text"]
+    enrollment_id, token = created["enrollment_id"], created["status_url"].split("token=")[1]
+    assert f"http://127.0.0.1:3000/enroll/status.html?id={enrollment_id}&token={token}" in received[0]["text"]
 
     next_dso_sweep(rt)
     view = status(rt, created["status_url"])
@@ -48,6 +50,7 @@ def test_clean_enrollment_is_confirmed_with_two_mails_and_the_contract(rt):
     confirmation = mails[1]
     assert confirmation["subject"].startswith("Votre contrat est confirmé")
     assert confirmation["attachments"] and confirmation["attachments"][0].endswith(".pdf")
+    assert f"http://127.0.0.1:3000/enrollments/{enrollment_id}/contract?token={token}" in confirmation["text"]
     pdf = rt.handle_api("GET", created["status_url"].replace("?token=", "/contract?token="))
     assert pdf.status == 200 and pdf.headers["Content-Type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.body)).pages)

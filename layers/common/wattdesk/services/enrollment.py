@@ -73,6 +73,12 @@ def status_url(enrollment_id: str, token: str) -> str:
     return f"/enrollments/{enrollment_id}?token={token}"
 
 
+def status_page(status_link: str) -> str:
+    """The page a person opens from a mail, for the API's status URL (same id and token)."""
+    path, _, query = status_link.partition("?")
+    return f"{get_settings().public_base_url}/enroll/status.html?id={path.rsplit('/', 1)[-1]}&{query}"
+
+
 def submit(request: EnrollmentRequest, at: datetime, state_machine_arn: str) -> dict[str, Any]:
     enrollment_id = str(uuid.uuid4())
     token = secrets.token_urlsafe(24)
@@ -375,7 +381,7 @@ def send_received_mail(enrollment_id: str, status_link: str) -> None:
         address=_address(request["supply_address"]),
         start_date=documents.long_date(date.fromisoformat(request["start_date"]), language),
         eans=", ".join(point.get("ean") or "-" for point in request["delivery_points"]),
-        status_link=get_settings().public_base_url + status_link,
+        status_link=status_page(status_link),
     )
 
 
@@ -535,7 +541,7 @@ def confirm(enrollment_id: str, status_link: str) -> None:
         frequency=FREQUENCIES[request["billing_frequency"]][language],
         # The status link's token also opens the contract: one secret for the customer to keep.
         contract_link=get_settings().public_base_url + status_link.replace("?token=", "/contract?token=", 1),
-        status_link=get_settings().public_base_url + status_link,
+        status_link=status_page(status_link),
     )
 
 
