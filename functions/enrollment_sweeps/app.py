@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.utilities.parser import ValidationError, parse
 from pydantic import BaseModel, Field
 
 from wattdesk import clock
-from wattdesk.errors import MalformedEvent
+from wattdesk.errors import parse_task
 from wattdesk.observability import lambda_handler, logger
 from wattdesk.services import enrollment as service
 
@@ -26,15 +25,12 @@ class Escalation(BaseModel):
 
 
 class Sweep(BaseModel):
-    sweep: Annotated[DsoAnswers | Escalation, Field(discriminator="task")]
+    task: Annotated[DsoAnswers | Escalation, Field(discriminator="task")]
 
 
 @lambda_handler
 def handler(event, context):
-    try:
-        sweep = parse(event={"sweep": event}, model=Sweep).sweep
-    except (ValidationError, TypeError) as exc:
-        raise MalformedEvent(f"not an enrollment sweep: {exc}") from exc
+    sweep = parse_task(event, Sweep, "an enrollment sweep")
     if sweep.task == "dso_answers":
         explicit = {answer["ean"]: answer for answer in sweep.answers} if sweep.answers is not None else None
         result = service.answer_dso_requests(explicit)

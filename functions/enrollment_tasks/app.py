@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.utilities.parser import ValidationError, parse
 from pydantic import BaseModel, Field
 
-from wattdesk.errors import MalformedEvent
+from wattdesk.errors import parse_task
 from wattdesk.observability import lambda_handler, logger
 from wattdesk.services import enrollment as service
 
@@ -101,9 +100,6 @@ def run(task) -> dict:
 
 @lambda_handler
 def handler(event, context):
-    try:
-        task = parse(event={"task": event}, model=Task).task
-    except (ValidationError, TypeError) as exc:
-        raise MalformedEvent(f"not an Enrollment task: {exc}") from exc
+    task = parse_task(event, Task, "an Enrollment task")
     logger().info("enrollment task", extra={"action": task.action, "enrollment_id": task.enrollment_id})
     return run(task)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.utilities.parser import ValidationError, parse
 from pydantic import BaseModel, Field
 
 from wattdesk import clock
 from wattdesk.adapters.mail import Mail, send_mail
-from wattdesk.errors import MalformedEvent, TransientError
+from wattdesk.errors import TransientError, parse_task
 from wattdesk.observability import lambda_handler, logger
 from wattdesk.stores import pings
 
@@ -85,9 +84,6 @@ ACTIONS = {"check": check, "park": park, "notify": notify}
 
 @lambda_handler
 def handler(event, context):
-    try:
-        task = parse(event={"task": event}, model=PingTask).task
-    except (ValidationError, TypeError) as exc:
-        raise MalformedEvent(f"not a Ping task: {exc}") from exc
+    task = parse_task(event, PingTask, "a Ping task")
     logger().info("ping task", extra={"action": task.action, "ping_id": task.ping_id})
     return ACTIONS[task.action](task)

@@ -86,3 +86,18 @@ def test_task_samples_run_against_a_stored_ping(runtime):
     mail = runtime.outbox("sample@example.org")[-1]
     assert mail["language"] == "de"
     assert "operator@wattdesk.example" in mail["text"]
+
+
+@pytest.mark.parametrize(
+    ("function", "event"),
+    [
+        ("EnrollmentTasksFunction", {"action": "validate"}),
+        ("EnrollmentTasksFunction", {"action": "no_such_step", "enrollment_id": "x"}),
+        ("EnrollmentSweepsFunction", {"task": "escalate_blocked"}),
+        ("EnrollmentSweepsFunction", ["not", "an", "object"]),
+    ],
+)
+def test_malformed_events_to_state_machine_handlers_raise_a_named_error(runtime, function, event):
+    response, errored = _respond(runtime, function, event)
+    assert errored
+    assert response["errorType"] == "MalformedEvent"

@@ -4,6 +4,8 @@ Step Functions sees the exception's class name as the error name, so these names
 the contract with the ASL files: renaming one is a change to the definitions too.
 """
 
+from aws_lambda_powertools.utilities.parser import ValidationError, parse
+
 
 class WattDeskTaskError(Exception):
     """Base of the errors raised by state machine task handlers."""
@@ -19,3 +21,12 @@ class TransientError(WattDeskTaskError):
 
 class MailThrottled(TransientError):
     """SES refused for rate reasons; the definition retries with backoff."""
+
+
+def parse_task(event: object, model: type, what: str):
+    """A state machine task's input as `model` (a pydantic model with one field, `task`, that
+    holds a discriminated union), or MalformedEvent naming `what` was expected."""
+    try:
+        return parse(event={"task": event}, model=model).task
+    except (ValidationError, TypeError) as exc:
+        raise MalformedEvent(f"not {what}: {exc}") from exc
