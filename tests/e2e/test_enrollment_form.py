@@ -351,7 +351,7 @@ def test_dutch_form_shows_field_errors(open_form):
 
     expect(page.locator("#customer-email-error")).to_have_text("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.be.")
     expect(page.locator("#customer-phone-error")).to_have_text(
-        "Vul een geldig telefoonnummer in: 9 tot 15 cijfers, Belgische nummers beginnen met 0 of +32."
+        "Vul een geldig telefoonnummer in. Een buitenlands nummer begint met + en de landcode."
     )
     expect(page.locator("#form-alert")).to_have_text("Verbeter 2 fouten om verder te gaan.")
     assert focused_id(page) == "customer-email"
@@ -424,8 +424,10 @@ def test_french_enrollment_through_the_five_steps(open_form, server):
     expect(page.locator("#confirm-id")).to_have_text(f"Votre numéro de demande : {created['enrollment_id']}")
     expect(confirmation).to_contain_text("Ceci n'est pas encore un contrat")
     expect(confirmation).to_contain_text("Un e-mail est en route vers camille.dubois@example.org.")
+    # The link opens the status page (status.html) with the status URL's id and token.
     link = page.get_by_role("link", name="Suivre ma demande")
-    assert link.get_attribute("href") == server.base + created["status_url"]
+    token = created["status_url"].split("?token=")[1]
+    assert link.get_attribute("href") == f"{server.base}/enroll/status.html?id={created['enrollment_id']}&token={token}&lang=fr"
     assert focused_id(page) == "confirm-title"
     # The form session is over: the next enrollment gets a new key.
     assert page.evaluate("sessionStorage.getItem('wattdesk.enroll.idempotency-key')") is None

@@ -3,16 +3,18 @@
 // error codes) and shows problems, the browser's or the API's (400), next to their fields.
 
 import {
-  AUTONYMS, t, errorText, pickLanguage, formatDate, formatNumber,
+  t, errorText, pickLanguage, formatDate, formatNumber,
 } from './i18n.js';
 import {
   STEP_COUNT, validateStep, validateAll, stepOfField, compactEan, compactIban, compactVat, compactPostcode,
-  validateVat, formatIban, productsFor, earliestStartDate, brusselsDate, isIsoDate, pyStrip,
+  validateVat, formatIban, productsFor, earliestStartDate, isIsoDate, pyStrip, parseKwh,
 } from './validation.js';
+import {
+  apiBase, loadToday, loadJson, applyPageLanguage, wireLanguageSwitch, statusPageUrl,
+} from './page.js';
 
 const KEY_STORAGE = 'wattdesk.enroll.idempotency-key';
 const REQUEST_TIMEOUT_MS = 30000;
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 const state = {
   lang: 'en',
@@ -32,7 +34,6 @@ const state = {
 
 const $ = (id) => document.getElementById(id);
 const form = () => $('enroll-form');
-const apiBase = () => document.querySelector('meta[name="wattdesk-api-base"]')?.content || '';
 
 // -------------------------------------------------------------------------------------------
 // Idempotency key: one per form session, so a double click or a retry cannot enroll twice.
@@ -85,21 +86,24 @@ function readAddress(prefix) {
   };
 }
 
-function readKwh(text) {
-  const compact = text.replace(/[\s.'\u2019]/g, '');
-  if (compact === '') return null;
-  return /^[0-9]+$/.test(compact) ? Number(compact) : Number.NaN;
-}
+const chosenEnergies = () => ['electricity', 'gas'].filter((energy) => $(`energy-${energy}`).checked);
 
-function readDeliveryPoint(energy) {
+/**
+ * A delivery point. With electricity and gas together, the gas point names its own product
+ * (delivery_points[i].product_code) and the enrollment's product_code is the electricity one;
+ * with one energy the point has no product_code of its own.
+ */
+function readDeliveryPoint(energy, dual) {
   const ean = value(`dp-${energy}-ean`);
-  return {
+  const point = {
     energy,
     ean: ean === '' ? null : compactEan(ean),
     meter_type: $(`dp-${energy}-meter_type`).value,
     situation: checked(`dp-${energy}-situation`),
-    known_annual_kwh: readKwh(value(`dp-${energy}-known_annual_kwh`)),
+    known_annual_kwh: parseKwh(value(`dp-${energy}-known_annual_kwh`)),
   };
+  if (dual && energy === 'gas') point.product_code = checked('gas_product_code') ?? '';
+  return point;
 }
 
 /** The POST /enrollments body, field for field as in the contract. */
@@ -121,12 +125,13 @@ function collectBody() {
   }
   const method = checked('payment_method');
   const iban = value('payment-iban');
+  const energies = chosenEnergies();
   return {
     channel: 'web',
     customer,
     supply_address: readAddress('supply_address'),
     correspondence_address: $('different-correspondence').checked ? readAddress('correspondence_address') : null,
-    delivery_points: ['electricity', 'gas'].filter((energy) => $(`energy-${energy}`).checked).map(readDeliveryPoint),
+    delivery_points: energies.map((energy) => readDeliveryPoint(energy, energies.length > 1)),
     product_code: checked('product_code') ?? '',
     start_date: $('start_date').value,
     payment: {
@@ -156,6 +161,7 @@ function controlFor(field, body = state.lastBody ?? collectBody()) {
     const energy = body.delivery_points[Number(point[1])]?.energy;
     if (!energy) return $('energies');
     if (point[2] === 'energy') return $(`energy-${energy}`); // the API's product.wrong_energy
+    if (point[2] === 'product_code') return $(energy === 'gas' ? 'product-gas' : 'product'); // a point's own product
     return (point[2] && document.querySelector(`#dp-${energy} [data-dp-field="${point[2]}"]`)) || $(`dp-${energy}`);
   }
   // The exact path, else its closest parent that has a control ("payment.iban.x" -> "payment.iban").
@@ -306,6 +312,8 @@ function next() {
   if (state.step < STEP_COUNT) {
     const errors = validateStep(state.step, body, context());
     setErrors([state.step], errors);
+    // Other energies, other product lists: step 4's product problems are checked again there.
+    if (state.step === 3) for (const field of [...state.errors.keys()]) if (/product_code$/.test(field)) state.errors.delete(field);
     if (errors.length) {
       state.alert = { kind: 'count', n: errors.length };
       renderErrors();
@@ -327,34 +335,51 @@ function back() {
   goTo(Math.max(1, state.step - 1));
 }
 
-// Step 4: the products that fit the customer type and energies, and the earliest start date.
-function renderStep4() {
-  const body = collectBody();
-  const energies = body.delivery_points.map((point) => point.energy);
-  const day = isIsoDate(body.start_date) && body.start_date >= state.today ? body.start_date : state.today;
-  const available = productsFor(state.products, body.customer.type, energies, day);
-  const chosen = checked('product_code');
-  const list = $('product-list');
+// Step 4: the products that fit the customer type and energies (one list per energy when both
+// are chosen), and the earliest start date.
+function renderProductList(list, name, available) {
+  const chosen = checked(name);
   list.replaceChildren(...available.map((product) => {
     const label = document.createElement('label');
     label.className = 'choice product-choice';
     const input = document.createElement('input');
     input.type = 'radio';
-    input.name = 'product_code';
+    input.name = name;
     input.value = product.code;
     input.checked = product.code === chosen;
-    const name = document.createElement('span');
-    name.className = 'product-name';
-    name.textContent = product.names[state.lang] ?? product.names.en;
+    const productName = document.createElement('span');
+    productName.className = 'product-name';
+    productName.textContent = product.names[state.lang] ?? product.names.en;
     const details = document.createElement('span');
     details.className = 'product-details';
     details.textContent = `${t(state.lang, `energy.${product.energy}`)} · ${t(state.lang, `product.kind.${product.kind}`)}`;
-    label.append(input, ' ', name, details);
+    label.append(input, ' ', productName, details);
     return label;
   }));
-  if (available.length === 1 && !chosen) list.querySelector('input').checked = true;
-  $('product-none').hidden = available.length > 0;
-  $('product-none').textContent = t(state.lang, energies.length > 1 ? 'product.none_dual' : 'product.none');
+  if (available.length === 1 && !list.querySelector('input:checked')) list.querySelector('input').checked = true;
+}
+
+function renderStep4() {
+  const body = collectBody();
+  const energies = body.delivery_points.map((point) => point.energy);
+  const dual = energies.includes('electricity') && energies.includes('gas');
+  const day = isIsoDate(body.start_date) && body.start_date >= state.today ? body.start_date : state.today;
+  const offer = (energy) => productsFor(state.products, body.customer.type, energy ? [energy] : energies, day);
+  const main = offer(dual ? 'electricity' : null);
+  renderProductList($('product-list'), 'product_code', main);
+  $('product-none').hidden = main.length > 0;
+  const legend = $('product-legend');
+  legend.dataset.i18n = dual ? 'product.legend_electricity' : 'product.legend';
+  legend.textContent = t(state.lang, legend.dataset.i18n);
+  $('product-dual-hint').hidden = !dual;
+  $('product-gas').hidden = !dual;
+  if (dual) {
+    const gas = offer('gas');
+    renderProductList($('product-gas-list'), 'gas_product_code', gas);
+    $('product-gas-none').hidden = gas.length > 0;
+  } else {
+    $('product-gas-list').replaceChildren();
+  }
   const earliest = earliestStartDate(body.delivery_points, state.today);
   const switching = body.delivery_points.some((point) => point.situation === 'switch');
   $('start_date').min = earliest;
@@ -367,7 +392,14 @@ function renderReview() {
   const { lang } = state;
   const none = t(lang, 'review.none');
   const address = (a) => (a ? `${a.street} ${a.number}${a.box ? ` ${t(lang, 'address.box_short')} ${a.box}` : ''}, ${a.postcode} ${a.city}` : t(lang, 'review.same_as_supply'));
-  const product = state.products.find((p) => p.code === body.product_code);
+  const productName = (code) => {
+    const product = state.products.find((p) => p.code === code);
+    return product ? (product.names[lang] ?? product.names.en) : none;
+  };
+  const gasPoint = body.delivery_points.find((point) => point.energy === 'gas' && point.product_code !== undefined);
+  const productRows = gasPoint
+    ? [[t(lang, 'review.product_electricity'), productName(body.product_code)], [t(lang, 'review.product_gas'), productName(gasPoint.product_code)]]
+    : [[t(lang, 'review.product'), productName(body.product_code)]];
   const c = body.customer;
   const sections = [
     [1, t(lang, 'step1.title'), [
@@ -392,7 +424,7 @@ function renderReview() {
       ].filter(Boolean).join(' · ')],
     ])],
     [4, t(lang, 'step4.title'), [
-      [t(lang, 'review.product'), product ? (product.names[lang] ?? product.names.en) : none],
+      ...productRows,
       [t(lang, 'start_date'), body.start_date ? formatDate(lang, body.start_date) : none],
       [t(lang, 'payment.method'), t(lang, `payment.method.${body.payment.method}`)],
       ...(body.payment.method === 'direct_debit' ? [[t(lang, 'payment.iban'), formatIban(body.payment.iban ?? '')], [t(lang, 'payment.account_holder'), body.payment.account_holder]] : []),
@@ -524,10 +556,11 @@ function renderConfirmation() {
   number.textContent = c.id;
   $('confirm-id').replaceChildren(before, number, after);
   $('confirm-mail').textContent = t(state.lang, 'confirm.mail', { email: c.email });
+  // The customer's status page (status.html) for the API's status URL: same id and token.
   const link = $('confirm-status');
-  const url = c.statusUrl ? new URL(c.statusUrl, apiBase() || window.location.origin) : null;
-  if (url && (url.protocol === 'https:' || url.protocol === 'http:')) {
-    link.href = url.href;
+  const url = statusPageUrl(c.statusUrl, state.lang);
+  if (url) {
+    link.href = url;
     link.parentElement.hidden = false;
   } else {
     link.parentElement.hidden = true;
@@ -540,25 +573,8 @@ function renderConfirmation() {
 
 function applyLanguage(lang) {
   state.lang = lang;
-  document.documentElement.lang = lang;
-  document.querySelectorAll('[data-i18n]').forEach((node) => { node.textContent = t(lang, node.dataset.i18n); });
-  document.querySelectorAll('[data-i18n-aria-label]').forEach((node) => node.setAttribute('aria-label', t(lang, node.dataset.i18nAriaLabel)));
-  document.querySelectorAll('#language-switch button').forEach((button) => {
-    // The language's own name; on narrow screens its code (the name stays for screen readers).
-    const long = document.createElement('span');
-    long.className = 'lang-long';
-    long.textContent = AUTONYMS[button.dataset.lang];
-    const short = document.createElement('span');
-    short.className = 'lang-short';
-    short.setAttribute('aria-hidden', 'true');
-    short.textContent = button.dataset.lang.toUpperCase();
-    button.replaceChildren(long, short);
-    button.setAttribute('aria-pressed', String(button.dataset.lang === lang));
-  });
+  applyPageLanguage(lang);
   if (!state.languageTouched) $('customer-language').value = lang;
-  const url = new URL(window.location.href);
-  url.searchParams.set('lang', lang);
-  window.history.replaceState(window.history.state, '', url);
   updatePostcodeHint('supply_address');
   updatePostcodeHint('correspondence_address');
   if (state.today) {
@@ -595,7 +611,6 @@ function syncVisibility() {
     $(`dp-${energy}`).hidden = !on;
     $(`energy-${energy}`).setAttribute('aria-expanded', String(on));
   }
-  $('energies-dual').hidden = !($('energy-electricity').checked && $('energy-gas').checked);
   const debit = checked('payment_method') === 'direct_debit';
   $('direct-debit-fields').hidden = !debit;
 }
@@ -611,30 +626,11 @@ function wire() {
   for (const prefix of ['supply_address', 'correspondence_address']) {
     $(`${prefix}-postcode`).addEventListener('input', () => updatePostcodeHint(prefix, { fill: true }));
   }
-  document.querySelectorAll('#language-switch button').forEach((button) => {
-    button.addEventListener('click', () => applyLanguage(button.dataset.lang));
-  });
+  wireLanguageSwitch(applyLanguage);
 }
 
 // -------------------------------------------------------------------------------------------
 // Start
-
-/** Today in Brussels. On the local runtime the simulated clock is "today", as for the API. */
-async function loadToday() {
-  if (LOOPBACK.has(window.location.hostname)) {
-    try {
-      const response = await fetch('/_local/clock', { cache: 'no-store' });
-      if (response.ok) return brusselsDate((await response.json()).now);
-    } catch { /* not the local runtime */ }
-  }
-  return brusselsDate(new Date());
-}
-
-async function loadJson(name) {
-  const response = await fetch(new URL(name, import.meta.url), { cache: 'no-cache' });
-  if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
-  return response.json();
-}
 
 async function start() {
   const lang = pickLanguage(window.location.search, navigator.languages?.length ? navigator.languages : [navigator.language]);

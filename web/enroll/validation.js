@@ -1,7 +1,8 @@
 // The enrollment rules, in the browser. Same rules and same error codes as the API
 // (wattdesk.domain: ean, iban, vat_number, postcodes, contact; enrollment_rules), so a customer
 // sees a problem before sending; the API stays the authority and its 400 answers are shown the
-// same way (tests/e2e/test_enrollment_form.py compares these functions with the Python domain).
+// same way (tests/e2e/test_enrollment_form.py and, for phone numbers, test_enrollment_pages.py
+// compare these functions with the Python domain).
 //
 // Every validator returns null (valid) or an error code such as "ean.check_digit".
 // Field paths are the contract's dotted paths ("delivery_points[0].ean"), as in the API's errors.
@@ -196,7 +197,7 @@ export function validatePostcode(value, postcodes) {
 export const isValidPostcode = (value, postcodes) => validatePostcode(value, postcodes) === null;
 
 // ---------------------------------------------------------------------------------------------
-// E-mail and phone: wattdesk.domain.contact
+// E-mail: wattdesk.domain.contact.validate_email
 
 const EMAIL_LOCAL = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*";
 const EMAIL_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
@@ -212,28 +213,200 @@ export function validateEmail(value) {
 
 export const isValidEmail = (value) => validateEmail(value) === null;
 
-// The API reads numbers with libphonenumber (region BE); the browser checks the shape: digits,
-// spaces and + . / - only, 9 to 15 digits, national (0...) or international (+... or 00...);
-// a Belgian number (0..., +32..., 0032...) has 8 or 9 digits after the prefix, 9 only for mobiles (4..).
-export function validatePhone(value) {
-  const phone = pyStrip(value);
-  if (!/^\+?[0-9 ./-]+$/.test(phone)) return 'phone.invalid';
-  const digits = phone.replace(/[^0-9]/g, '');
-  if (digits.length < 9 || digits.length > 15) return 'phone.invalid';
-  let belgian = null;
-  let international = true;
-  if (phone.startsWith('+')) belgian = digits.startsWith('32') ? digits.slice(2) : null;
-  else if (digits.startsWith('00')) belgian = digits.startsWith('0032') ? digits.slice(4) : null;
-  else if (digits.startsWith('0')) { belgian = digits.slice(1); international = false; }
-  else return 'phone.invalid';
-  if (belgian !== null) {
-    // "+32 0470 ..." (the "(0)" written without brackets) is read as +32 470 ... by the API too.
-    if (international && belgian.startsWith('0')) belgian = belgian.slice(1);
-    if (belgian.startsWith('0') || belgian.length < 8 || belgian.length > 9) return 'phone.invalid';
-    if (belgian.length === 9 && !belgian.startsWith('4')) return 'phone.invalid';
-  }
-  return null;
+// ---------------------------------------------------------------------------------------------
+// Phone: wattdesk.domain.contact.validate_phone(value, "BE"), i.e. libphonenumber's parse() with
+// the default region BE, then is_valid_number(). The parse steps below follow phonenumbers'
+// phonenumberutil.parse (9.0.x) one by one, with Belgium's metadata (the e2e test compares the
+// patterns and the metadata with the library), so the browser accepts exactly the Belgian
+// numbers the API accepts: national (0470 12 34 56, 02 223 45 67, also without the 0),
+// international (+32 ..., 0032 ..., 32 ... when too long to be national, "+32 (0)4..."),
+// with the punctuation, extensions ("ext. 12") and leading text ("Tel.") the library ignores.
+// Numbers of other countries only get a length check: country code and number together 7 to
+// 15 digits (E.164); the API, with every country's numbering plan, is stricter there.
+
+// Belgium in libphonenumber's metadata: national number patterns and their possible lengths.
+export const BE_PHONE_METADATA = {
+  country_code: 32,
+  international_prefix: '00',
+  national_prefix_for_parsing: '0',
+  general_desc: { pattern: '4\\d{8}|[1-9]\\d{7}', lengths: [8, 9] },
+  types: {
+    fixed_line: { pattern: '80[2-8]\\d{5}|(?:1[0-69]|[23][2-8]|4[23]|5\\d|6[013-57-9]|71|8[1-79]|9[2-4])\\d{6}', lengths: [8] },
+    mobile: { pattern: '4[5-9]\\d{7}', lengths: [9] },
+    toll_free: { pattern: '800[1-9]\\d{4}', lengths: [8] },
+    premium_rate: { pattern: '(?:70(?:2[0-57]|3[04-7]|44|6[04-69]|7[0579])|90\\d\\d)\\d{4}', lengths: [8] },
+    shared_cost: { pattern: '7879\\d{4}', lengths: [8] },
+    uan: { pattern: '78(?:0[578]|1[014-8]|2[25]|3[15-8]|48|5[05]|60|7[06-8]|9\\d)\\d{4}', lengths: [8] },
+  },
+};
+
+// libphonenumber's parsing patterns, built as in phonenumberutil.py (\d is Unicode there: \p{Nd}).
+const PN_DIGITS = '\\p{Nd}';
+const PN_PLUS_CHARS = '+\uFF0B';
+const PN_PUNCTUATION = '-x\u2010-\u2015\u2212\u30FC\uFF0D-\uFF0F \u00A0\u00AD\u200B\u2060\u3000()\uFF08\uFF09\uFF3B\uFF3D.\\[\\]/~\u2053\u223C\uFF5E';
+const PN_ALPHA = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+function extnPatternsForParsing() {
+  const digits = (max) => `(${PN_DIGITS}{1,${max}})`;
+  const separatorsBeforeLabel = '[ \u00A0\\t,]*';
+  const charsAfterLabel = '[:\\.\uFF0E]?[ \u00A0\\t,-]*';
+  const explicitLabels = '(?:e?xt(?:ensi(?:o\u0301?|\u00F3))?n?|\uFF45?\uFF58\uFF54\uFF4E?|\u0434\u043E\u0431|anexo)';
+  const ambiguousLabels = '(?:[x\uFF58#\uFF03~\uFF5E]|int|\uFF49\uFF4E\uFF54)';
+  const separatorsNoComma = '[ \u00A0\\t]*';
+  return [
+    `;ext=${digits(20)}`,
+    `${separatorsBeforeLabel}${explicitLabels}${charsAfterLabel}${digits(20)}#?`,
+    `${separatorsBeforeLabel}${ambiguousLabels}${charsAfterLabel}${digits(9)}#?`,
+    `[- ]+${digits(6)}#`,
+    `${separatorsNoComma}(?:,{2}|;)${charsAfterLabel}${digits(15)}#?`,
+    `${separatorsNoComma}(?:,)+${charsAfterLabel}${digits(9)}#?`,
+  ].join('|');
 }
+
+export const PHONE_PATTERNS = {
+  valid_phone_number: `${PN_DIGITS}{2}|[${PN_PLUS_CHARS}]*(?:[${PN_PUNCTUATION}*]*${PN_DIGITS}){3,}[${PN_PUNCTUATION}*${PN_ALPHA}${PN_DIGITS}]*`,
+  extn_for_parsing: extnPatternsForParsing(),
+};
+
+const PN_VALID_START = new RegExp(`[${PN_PLUS_CHARS}${PN_DIGITS}]`, 'u');
+const PN_UNWANTED_END = /(?:_|[^#\p{L}\p{N}_])+$/u; // Python's (?:_|[^#\w])+$
+const PN_SECOND_NUMBER = /[\\/] *x/u;
+const PN_VIABLE = new RegExp(`^(?:${PHONE_PATTERNS.valid_phone_number}(?:${PHONE_PATTERNS.extn_for_parsing})?)$`, 'iu');
+const PN_EXTENSION = new RegExp(`(?:${PHONE_PATTERNS.extn_for_parsing})$`, 'iu');
+const PN_LEADING_PLUS = new RegExp(`^[${PN_PLUS_CHARS}]+`, 'u');
+const PN_ALPHA_PHONE = /^(?:[^\n]*?[A-Za-z]){3}[^\n]*$/u;
+const PN_KEYPAD = { A: 2, B: 2, C: 2, D: 3, E: 3, F: 3, G: 4, H: 4, I: 4, J: 5, K: 5, L: 5, M: 6, N: 6, O: 6, P: 7, Q: 7, R: 7, S: 7, T: 8, U: 8, V: 8, W: 9, X: 9, Y: 9, Z: 9 };
+const IS_DECIMAL = /^\p{Nd}$/u;
+const PHONE_CONTEXT = ';phone-context=';
+
+/** The value of a decimal digit of any script (Unicode keeps them in runs of ten, 0 to 9). */
+function decimalValue(ch) {
+  const code = ch.codePointAt(0);
+  let start = code;
+  while (start > 0 && IS_DECIMAL.test(String.fromCodePoint(start - 1))) start -= 1;
+  return (code - start) % 10;
+}
+
+/** phonenumbers' _normalize: keypad letters when there are 3 or more letters, else digits only. */
+function normalizePhoneDigits(text) {
+  const alpha = PN_ALPHA_PHONE.test(text);
+  let digits = '';
+  for (const ch of text) {
+    if (alpha) {
+      if (ch >= '0' && ch <= '9') digits += ch;
+      else if (PN_KEYPAD[ch.toUpperCase()] !== undefined) digits += PN_KEYPAD[ch.toUpperCase()];
+    } else if (IS_DECIMAL.test(ch)) {
+      digits += decimalValue(ch);
+    }
+  }
+  return digits;
+}
+
+const fullMatch = (pattern, text) => new RegExp(`^(?:${pattern})$`, 'u').test(text);
+const matchesDesc = (number, desc) => fullMatch(desc.pattern, number);
+
+/** _test_number_length against Belgium's possible lengths. */
+function belgianLength(number) {
+  const lengths = BE_PHONE_METADATA.general_desc.lengths;
+  if (number.length < lengths[0]) return 'too_short';
+  if (number.length > lengths[lengths.length - 1]) return 'too_long';
+  return lengths.includes(number.length) ? 'possible' : 'invalid_length';
+}
+
+/** _maybe_strip_national_prefix_carrier_code for Belgium: a leading 0. */
+function stripBelgianTrunk(number) {
+  const general = BE_PHONE_METADATA.general_desc;
+  if (number === '' || !number.startsWith(BE_PHONE_METADATA.national_prefix_for_parsing)) return number;
+  const rest = number.slice(BE_PHONE_METADATA.national_prefix_for_parsing.length);
+  if (matchesDesc(number, general) && !matchesDesc(rest, general)) return number;
+  return rest;
+}
+
+/** _build_national_number_for_parsing: the RFC 3966 form (tel:...;phone-context=...) or the number in the text. */
+function phoneNumberInText(value) {
+  const contextAt = value.indexOf(PHONE_CONTEXT);
+  let number;
+  if (contextAt !== -1) {
+    const start = contextAt + PHONE_CONTEXT.length;
+    const end = value.indexOf(';', start);
+    const context = start >= value.length ? '' : value.slice(start, end === -1 ? undefined : end);
+    const global = context.startsWith('+') && /^[\p{Nd}\-.()]*$/u.test(context.slice(1)) && /\p{Nd}/u.test(context);
+    const label = '[A-Za-z\\p{Nd}](?:[A-Za-z\\p{Nd}-]*[A-Za-z\\p{Nd}])?';
+    const domain = new RegExp(`^(?:${label}\\.)*[A-Za-z](?:[A-Za-z\\p{Nd}-]*[A-Za-z\\p{Nd}])?\\.?$`, 'u').test(context);
+    if (!global && !domain) return null;
+    const tel = value.indexOf('tel:');
+    number = (context.startsWith('+') ? context : '') + value.slice(tel >= 0 ? tel + 4 : 0, contextAt);
+  } else {
+    const start = PN_VALID_START.exec(value);
+    if (!start) return '';
+    number = value.slice(start.index);
+    const end = PN_UNWANTED_END.exec(number);
+    if (end) number = number.slice(0, end.index);
+    const second = PN_SECOND_NUMBER.exec(number);
+    if (second) number = number.slice(0, second.index);
+  }
+  const isdn = number.indexOf(';isub=');
+  return isdn > 0 ? number.slice(0, isdn) : number;
+}
+
+const isViablePhone = (text) => [...text].length >= 2 && PN_VIABLE.test(text);
+
+/**
+ * _maybe_extract_country_code with the default region BE: {country: 'BE'|'foreign'|null, national}
+ * (null: a + or 00 followed by no usable country code).
+ */
+function phoneCountry(text, { afterPlus = false } = {}) {
+  const plus = PN_LEADING_PLUS.exec(text);
+  let digits;
+  if (plus) {
+    digits = normalizePhoneDigits(text.slice(plus[0].length));
+  } else {
+    digits = normalizePhoneDigits(text);
+    const idd = BE_PHONE_METADATA.international_prefix;
+    if (!(digits.startsWith(idd) && digits[idd.length] !== '0')) {
+      // No international prefix: national, unless it starts with 32 and only makes sense without it.
+      const code = String(BE_PHONE_METADATA.country_code);
+      if (digits.startsWith(code)) {
+        const general = BE_PHONE_METADATA.general_desc;
+        const national = stripBelgianTrunk(digits.slice(code.length));
+        if ((!matchesDesc(digits, general) && matchesDesc(national, general)) || belgianLength(digits) === 'too_long') {
+          return { country: 'BE', national };
+        }
+      }
+      return afterPlus ? { country: null } : { country: 'BE', national: digits };
+    }
+    digits = digits.slice(idd.length);
+  }
+  if (digits.length <= 2) return { country: null };
+  if (digits.startsWith('0')) {
+    // Not a country code: after a "+", read what follows the plus signs without them.
+    return plus && !afterPlus ? phoneCountry(text.slice(plus[0].length), { afterPlus: true }) : { country: null };
+  }
+  if (digits.startsWith(String(BE_PHONE_METADATA.country_code))) return { country: 'BE', national: digits.slice(2) };
+  return { country: 'foreign', digits };
+}
+
+/** null when wattdesk.domain.contact.validate_phone(value, "BE") accepts the number, else "phone.invalid". */
+export function validatePhone(value) {
+  const text = String(value ?? '');
+  if ([...text].length > 250) return 'phone.invalid';
+  let number = phoneNumberInText(text);
+  if (number === null || !isViablePhone(number)) return 'phone.invalid';
+  const extension = PN_EXTENSION.exec(number);
+  if (extension && isViablePhone(number.slice(0, extension.index))) number = number.slice(0, extension.index);
+  const found = phoneCountry(number);
+  if (found.country === null) return 'phone.invalid';
+  if (found.country === 'foreign') return found.digits.length >= 7 && found.digits.length <= 15 ? null : 'phone.invalid';
+  let national = found.national;
+  if (national.length < 2) return 'phone.invalid';
+  const stripped = stripBelgianTrunk(national);
+  if (!['too_short', 'invalid_length'].includes(belgianLength(stripped))) national = stripped;
+  if (national.length > 17 || !matchesDesc(national, BE_PHONE_METADATA.general_desc)) return 'phone.invalid';
+  const valid = Object.values(BE_PHONE_METADATA.types).some((desc) => desc.lengths.includes(national.length) && matchesDesc(national, desc));
+  return valid ? null : 'phone.invalid';
+}
+
+export const isValidPhone = (value) => validatePhone(value) === null;
 
 // ---------------------------------------------------------------------------------------------
 // Dates (ISO "YYYY-MM-DD" strings; "today" is the Belgian calendar date)
@@ -280,12 +453,31 @@ export function productOffered(product, day) {
 }
 
 /**
- * Products a customer of this type can take on this day for these energies. As in the API
- * (enrollment_rules.check_product), one product covers one energy and must fit every delivery
- * point, so electricity and gas together have no product until the catalogue has dual products.
+ * Products a customer of this type can take on this day for these energies. A product covers one
+ * energy (wattdesk.domain.catalogue), so this is the list for one energy; electricity and gas
+ * together take one product each (see productChoices).
  */
 export function productsFor(products, customerType, energies, day) {
   return products.filter((p) => energies.every((energy) => energy === p.energy) && p.customer_types.includes(customerType) && productOffered(p, day));
+}
+
+/**
+ * The product of each delivery point, as the API reads it (EnrollmentRequest.product_for): the
+ * point's own product_code when it has one (the gas point of a dual-fuel enrollment), else the
+ * enrollment's product_code. [{field, code, energies}], one entry per field, in page order.
+ */
+export function productChoices(body) {
+  const choices = [];
+  const points = body.delivery_points ?? [];
+  if (points.length === 0) return [{ field: 'product_code', code: body.product_code, energies: [] }];
+  points.forEach((point, index) => {
+    const own = point.product_code !== undefined && point.product_code !== null;
+    const field = own ? `delivery_points[${index}].product_code` : 'product_code';
+    const existing = choices.find((choice) => choice.field === field);
+    if (existing) existing.energies.push(point.energy);
+    else choices.push({ field, code: own ? point.product_code : body.product_code, energies: [point.energy] });
+  });
+  return choices.sort((a, b) => (a.field === 'product_code' ? -1 : b.field === 'product_code' ? 1 : 0));
 }
 
 export const REFERRAL_RE = /^[A-Z0-9]{6,12}$/;
@@ -299,6 +491,7 @@ export const STEP_COUNT = 5;
 /** The step that holds a field path. */
 export function stepOfField(field) {
   const path = String(field ?? '');
+  if (/^delivery_points\[\d+\]\.product_code$/.test(path)) return 4; // the gas product of a dual-fuel enrollment
   if (path.startsWith('customer')) return 1;
   if (path.startsWith('supply_address') || path.startsWith('correspondence_address')) return 2;
   if (path.startsWith('delivery_points')) return 3;
@@ -352,14 +545,16 @@ export function validateStep(step, body, context) {
       if (kwh !== null && !(Number.isInteger(kwh) && kwh >= 0 && kwh <= 10_000_000)) push(`${at}.known_annual_kwh`, 'known_annual_kwh.invalid');
     });
   } else if (step === 4) {
-    const product = products.find((p) => p.code === body.product_code);
-    if (blank(body.product_code)) push('product_code', 'product.required');
-    else if (!product) push('product_code', 'product.unknown');
-    else {
-      // The API's codes; it reports a wrong energy on delivery_points[i].energy, the form on the product.
-      if (!productOffered(product, isIsoDate(body.start_date) ? body.start_date : today)) push('product_code', 'product.not_offered');
-      else if (body.delivery_points.some((point) => point.energy !== product.energy)) push('product_code', 'product.wrong_energy');
-      else if (!product.customer_types.includes(body.customer.type)) push('product_code', 'product.customer_type');
+    // One product per energy: the enrollment's product_code, and the gas point's own when both
+    // energies are chosen. The API reports a wrong energy on delivery_points[i].energy, the form
+    // on the product.
+    for (const choice of productChoices(body)) {
+      const product = products.find((p) => p.code === choice.code);
+      if (blank(choice.code)) push(choice.field, 'product.required');
+      else if (!product) push(choice.field, 'product.unknown');
+      else if (!productOffered(product, isIsoDate(body.start_date) ? body.start_date : today)) push(choice.field, 'product.not_offered');
+      else if (choice.energies.some((energy) => energy !== product.energy)) push(choice.field, 'product.wrong_energy');
+      else if (!product.customer_types.includes(body.customer.type)) push(choice.field, 'product.customer_type');
     }
     push('start_date', validateStartDate(body.start_date, body.delivery_points, today));
     const payment = body.payment;
@@ -382,4 +577,54 @@ export function validateAll(body, context) {
   const errors = [];
   for (let step = 1; step <= STEP_COUNT; step += 1) errors.push(...validateStep(step, body, context));
   return errors;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One field at a time (the fix page: the customer answers the fields an operator asked for).
+
+/** A field path without its point index: "delivery_points[0].ean" -> "delivery_points.ean". */
+export function fieldKind(path) {
+  return String(path ?? '').replace(/\[\d+\]/g, '');
+}
+
+/** Fields the contract allows to be empty. */
+export const OPTIONAL_FIELDS = new Set([
+  'customer.birth_date', 'supply_address.box', 'correspondence_address.box', 'delivery_points.known_annual_kwh', 'referral_code',
+]);
+
+/** The kWh a customer typed ("3 500" -> 3500), null when empty, NaN when not a whole number. */
+export function parseKwh(text) {
+  const compact = String(text ?? '').replace(/[\s.'\u2019]/g, '');
+  if (compact === '') return null;
+  return /^[0-9]+$/.test(compact) ? Number(compact) : Number.NaN;
+}
+
+/**
+ * The browser's check of one field's new value (the text of its input), with the API's codes.
+ * postcodes: the postcode list, or null when it could not be loaded (then only the format).
+ */
+export function validateChange(path, value, { today, postcodes = null } = {}) {
+  const kind = fieldKind(path);
+  const text = pyStrip(value);
+  if (text === '') return OPTIONAL_FIELDS.has(kind) ? null : 'required';
+  switch (kind) {
+    case 'customer.email': return validateEmail(text);
+    case 'customer.phone': return validatePhone(text);
+    case 'customer.vat_number': return validateVat(text);
+    case 'customer.birth_date': return isIsoDate(text) && text < today ? null : 'birth_date.invalid';
+    case 'supply_address.postcode':
+    case 'correspondence_address.postcode':
+      return postcodes ? validatePostcode(text, postcodes) : (compactPostcode(text) ? null : 'postcode.format');
+    case 'delivery_points.ean': return validateEan(text);
+    case 'delivery_points.known_annual_kwh': {
+      const kwh = parseKwh(text);
+      return Number.isInteger(kwh) && kwh >= 0 && kwh <= 10_000_000 ? null : 'known_annual_kwh.invalid';
+    }
+    case 'payment.iban': return validateIban(text);
+    case 'start_date':
+      if (!isIsoDate(text)) return 'start_date.invalid';
+      return text < today ? 'start_date.past' : null;
+    case 'referral_code': return REFERRAL_RE.test(text.toUpperCase()) ? null : 'referral.format';
+    default: return null;
+  }
 }
