@@ -60,6 +60,17 @@ def test_clean_enrollment_is_confirmed_with_two_mails_and_the_contract(rt):
     assert rt.wait_for_execution(execution_arn(rt, created["enrollment_id"]))["status"] == "SUCCEEDED"
 
 
+def test_identifiers_are_stored_in_their_canonical_form(rt, operator):
+    body = enrollment(rt, email="Camille.Dubois@Example.ORG")
+    body["customer"]["phone"] = "0470 12 34 56"
+    body["payment"]["iban"] = "be71 0961 2345 6769"
+    created = accepted(rt, body)
+    stored = rt.handle_api("GET", f"/ops/enrollments/{created['enrollment_id']}", operator).json()["request"]
+    assert stored["customer"]["phone"] == "+32470123456"
+    assert stored["customer"]["email"] == "Camille.Dubois@example.org"  # the domain is case-insensitive, the local part may not be
+    assert stored["payment"]["iban"] == "BE71096123456769"
+
+
 def test_invalid_enrollment_lists_every_error_and_stores_nothing(rt):
     body = enrollment(rt, point_ean="541414930000123455")
     body["payment"]["iban"] = "BE71096123456760"

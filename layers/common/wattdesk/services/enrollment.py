@@ -23,7 +23,10 @@ from wattdesk.domain import advance as advance_rules
 from wattdesk.domain.catalogue import PRODUCTS
 from wattdesk.domain.enrollment_request import EnrollmentRequest
 from wattdesk.domain.enrollment_rules import BlockReason, EnrollmentContext, block_reasons, hard_problems
+from wattdesk.domain.contact import validate_email, validate_phone
 from wattdesk.domain.ean import validate_ean
+from wattdesk.domain.iban import validate_iban
+from wattdesk.domain.vat_number import validate_be_vat
 from wattdesk.domain.errors import DomainError, ValidationProblem
 from wattdesk.domain.working_days import add_working_days
 from wattdesk.settings import get_settings
@@ -59,7 +62,22 @@ def check(payload: dict[str, Any], today: date) -> EnrollmentRequest:
     problems = hard_problems(request, today)
     if problems:
         raise InvalidEnrollment(problems)
-    return request
+    return normalised(request)
+
+
+def normalised(request: EnrollmentRequest) -> EnrollmentRequest:
+    """The request as stored: identifiers in their canonical form (they passed the rules)."""
+    data = request.model_dump(mode="json")
+    data["customer"]["email"] = validate_email(request.customer.email)
+    data["customer"]["phone"] = validate_phone(request.customer.phone)
+    if request.customer.vat_number:
+        data["customer"]["vat_number"] = validate_be_vat(request.customer.vat_number)
+    if request.payment.iban:
+        data["payment"]["iban"] = validate_iban(request.payment.iban)
+    for point in data["delivery_points"]:
+        if point.get("ean"):
+            point["ean"] = validate_ean(point["ean"])
+    return EnrollmentRequest.model_validate(data)
 
 
 def _pydantic_problem(error: dict[str, Any]) -> ValidationProblem:
@@ -477,6 +495,8 @@ def create_contract(enrollment_id: str, eav_kwh: dict[str, int]) -> dict[str, An
         first_advance=str(amount),
         enrollment_id=enrollment_id,
         created_at=now.isoformat(),
+        GSI1PK=store.contract_shard_key(contract_id),
+        GSI1SK=f"{request.start_date.isoformat()}#{contract_id}",
     )
     store.create_customer_and_contract(customer, contract, [p.ean for p in request.delivery_points if p.ean])
     record.update(
