@@ -15,6 +15,7 @@ class Settings(BaseModel):
     region: str = Field(default="eu-west-1", alias="AWS_REGION")
     ping_state_machine_arn: str = Field(default="", alias="PING_STATE_MACHINE_ARN")
     enrollment_state_machine_arn: str = Field(default="", alias="ENROLLMENT_STATE_MACHINE_ARN")
+    billing_run_state_machine_arn: str = Field(default="", alias="BILLING_RUN_STATE_MACHINE_ARN")
 
 
 class ConfigurationError(RuntimeError):

@@ -37,6 +37,12 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "de": ("Ihr Antrag wurde storniert ({{ reference }})", "Guten Tag {{ first_name }},\n\nIhr Antrag wurde storniert{% if withdrawal %} (Widerruf innerhalb von 14 Tagen; es wird nichts geliefert und nichts berechnet){% endif %}.\n\nWattDesk"),
         "en": ("Your enrollment is cancelled ({{ reference }})", "Hello {{ first_name }},\n\nYour enrollment is cancelled{% if withdrawal %} (withdrawal within 14 days; nothing will be supplied or charged){% endif %}.\n\nWattDesk"),
     },
+    "invoice_issued": {
+        "nl": ("Uw factuur {{ number }}", "Beste {{ first_name }},\n\nIn bijlage vindt u factuur {{ number }} van {{ amount }}.\n{% if direct_debit %}We innen dit bedrag via domiciliëring rond {{ due_date }}.{% else %}Gelieve te betalen vóór {{ due_date }} met de gestructureerde mededeling {{ ogm }}, of scan de QR-code op de factuur.{% endif %}\n\nWattDesk"),
+        "fr": ("Votre facture {{ number }}", "Bonjour {{ first_name }},\n\nVous trouverez en annexe la facture {{ number }} de {{ amount }}.\n{% if direct_debit %}Nous encaisserons ce montant par domiciliation vers le {{ due_date }}.{% else %}Merci de payer avant le {{ due_date }} avec la communication structurée {{ ogm }}, ou scannez le code QR de la facture.{% endif %}\n\nWattDesk"),
+        "de": ("Ihre Rechnung {{ number }}", "Guten Tag {{ first_name }},\n\nanbei erhalten Sie die Rechnung {{ number }} über {{ amount }}.\n{% if direct_debit %}Wir ziehen den Betrag um den {{ due_date }} per Lastschrift ein.{% else %}Bitte zahlen Sie bis zum {{ due_date }} mit der strukturierten Mitteilung {{ ogm }} oder scannen Sie den QR-Code auf der Rechnung.{% endif %}\n\nWattDesk"),
+        "en": ("Your invoice {{ number }}", "Hello {{ first_name }},\n\nPlease find attached invoice {{ number }} for {{ amount }}.\n{% if direct_debit %}We will collect this amount by direct debit around {{ due_date }}.{% else %}Please pay by {{ due_date }} with the structured reference {{ ogm }}, or scan the QR code on the invoice.{% endif %}\n\nWattDesk"),
+    },
 }
 
 FREQUENCIES = {

@@ -64,3 +64,9 @@ class WattDeskItem(Model):
 
     work_list = WorkListIndex()
     lookup = LookupIndex()
+
+
+def transaction_connection():
+    """The connection transactions use: the models' own, so no new botocore client is built per
+    transaction (that costs tens of milliseconds)."""
+    return WattDeskItem._get_connection().connection

@@ -19,11 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from wattdesk.stores.base import WattDeskItem
+from wattdesk.stores.base import WattDeskItem, transaction_connection
 
 OPEN_STATUSES = ("RECEIVED", "VALIDATING", "BLOCKED", "AWAITING_CUSTOMER", "AWAITING_DSO")
 CLOSED_STATUSES = ("CONFIRMED", "REJECTED", "CANCELLED")
@@ -114,6 +113,8 @@ class ContractRecord(WattDeskItem):
     supply_address = MapAttribute()
     delivery_points = ListAttribute(of=MapAttribute)
     first_advance = UnicodeAttribute()
+    # Set when the customer or an operator changes the advance (billing issue); else first_advance.
+    advance_amount = UnicodeAttribute(null=True)
     enrollment_id = UnicodeAttribute()
     created_at = UnicodeAttribute()
     ended_on = UnicodeAttribute(null=True)
@@ -166,7 +167,7 @@ def create(enrollment_id: str, request: dict[str, Any], status_token: str, at: d
         for point in request["delivery_points"]
         if point.get("ean")
     ]
-    with TransactWrite(connection=Connection(region=EnrollmentRecord.Meta.region)) as transaction:
+    with TransactWrite(connection=transaction_connection()) as transaction:
         transaction.save(record, condition=EnrollmentRecord.PK.does_not_exist())
         for claim in claims:
             transaction.save(claim)
@@ -306,7 +307,7 @@ def claim_dso_request(enrollment_id: str, at: datetime) -> DsoRequest | None:
 def create_customer_and_contract(customer: CustomerRecord, contract: ContractRecord, eans: list[str]) -> bool:
     """All or nothing, and only once: False when a replay finds them created already."""
     try:
-        with TransactWrite(connection=Connection(region=CustomerRecord.Meta.region)) as transaction:
+        with TransactWrite(connection=transaction_connection()) as transaction:
             transaction.save(customer, condition=CustomerRecord.PK.does_not_exist())
             transaction.save(contract, condition=ContractRecord.PK.does_not_exist())
             for ean in eans:
@@ -316,6 +317,26 @@ def create_customer_and_contract(customer: CustomerRecord, contract: ContractRec
             return False
         raise
     return True
+
+
+CONTRACT_SHARDS = 10
+
+
+def contract_shard_key(contract_id: str) -> str:
+    """Contracts are listed through GSI1 over ten partitions, so a large billing run does not
+    read one hot partition."""
+    return f"CONTRACTS#{int(contract_id.replace('-', '')[:8], 16) % CONTRACT_SHARDS}"
+
+
+def all_contracts() -> list[ContractRecord]:
+    found: list[ContractRecord] = []
+    for shard in range(CONTRACT_SHARDS):
+        found.extend(ContractRecord.work_list.query(f"CONTRACTS#{shard}"))
+    return sorted(found, key=lambda contract: (contract.start_date, contract.contract_id))
+
+
+def get_customer(customer_id: str) -> CustomerRecord:
+    return CustomerRecord.get(f"CUSTOMER#{customer_id}", "CUSTOMER", consistent_read=True)
 
 
 def get_contract(customer_id: str, contract_id: str) -> ContractRecord:
