@@ -1,0 +1,224 @@
+"""Billing runs: which contracts are due, issuing one advance invoice per contract and period,
+and sending it with its PDF. Each step is idempotent per contract x period."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, is_dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from wattdesk import clock
+from wattdesk.adapters import documents, invoice_pdf
+from wattdesk.adapters.aws import client
+from wattdesk.adapters.mail import Attachment, Mail
+from wattdesk.adapters.mail_texts import render
+from wattdesk.domain import invoice as invoice_rules
+from wattdesk.domain.advance import vat_rate
+from wattdesk.settings import get_settings
+from wattdesk.stores import enrollments as contracts_store
+from wattdesk.stores import invoices as store
+from wattdesk.stores import sent_mail
+
+MONTHS_PER_PERIOD = {"monthly": 1, "bimonthly": 2, "quarterly": 3}
+BILLABLE_STATUSES = ("CONFIRMED", "ACTIVE")
+
+
+def period_of(billing_date: date) -> str:
+    return f"{billing_date.year:04d}-{billing_date.month:02d}"
+
+
+def run_id_for(billing_date: date, manual: bool) -> str:
+    """A readable execution name for a run started by ops; scheduled runs use the Scheduler's."""
+    base = f"advance-{period_of(billing_date)}"
+    return f"{base}-manual-{uuid.uuid4().hex[:6]}" if manual else base
+
+
+def _months_between(start: date, billing_date: date) -> int:
+    return (billing_date.year - start.year) * 12 + billing_date.month - start.month
+
+
+def due_reason(contract: contracts_store.ContractRecord, billing_date: date) -> str | None:
+    """None when an advance is due for the month of billing_date; otherwise why not (skipped)."""
+    start = date.fromisoformat(contract.start_date)
+    if contract.status not in BILLABLE_STATUSES:
+        return f"contract {contract.status.lower()}"
+    if contract.ended_on and date.fromisoformat(contract.ended_on) <= billing_date:
+        return "contract ended"
+    # The month's advance is billed on its 1st for supply running on that day; a contract that
+    # starts later in the month gets its first advance on the next billing date of its rhythm.
+    if start > billing_date:
+        return "starts later than the period"
+    return None
+
+
+def is_in_rhythm(contract: contracts_store.ContractRecord, billing_date: date) -> bool:
+    start = date.fromisoformat(contract.start_date)
+    first_billed = start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+    step = MONTHS_PER_PERIOD[contract.billing_frequency]
+    return billing_date >= first_billed and _months_between(first_billed, billing_date) % step == 0
+
+
+def prepare_run(billing_date: date, run_id: str) -> dict[str, Any]:
+    now = clock.now()
+    period = period_of(billing_date)
+    store.start_run(run_id, billing_date.isoformat(), period, now)
+    items = []
+    for contract in contracts_store.all_contracts():
+        customer_id = contract.PK.removeprefix("CUSTOMER#")
+        reason = due_reason(contract, billing_date)
+        if reason is None and not is_in_rhythm(contract, billing_date):
+            continue  # bimonthly/quarterly: not this month
+        if reason is not None:
+            store.record_item(run_id, contract.contract_id, customer_id, "skipped", now, reason=reason)
+            continue
+        items.append({"contract_id": contract.contract_id, "customer_id": customer_id})
+    key = f"billing-runs/{run_id}/items.json"
+    client("s3").put_object(Bucket=get_settings().documents_bucket, Key=key, Body=json.dumps(items).encode(), ContentType="application/json", ServerSideEncryption="aws:kms")
+    store.set_run_items(run_id, len(items), key)
+    return {"run_id": run_id, "period": period, "billing_date": billing_date.isoformat(), "bucket": get_settings().documents_bucket, "key": key, "count": len(items)}
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value):
+        return {key: _plain(item) for key, item in asdict(value).items()}
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, (Decimal, date)):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    return value
+
+
+def issue_advance(run_id: str, period: str, billing_date: date, contract_id: str, customer_id: str) -> dict[str, Any]:
+    now = clock.now()
+    contract = contracts_store.get_contract(customer_id, contract_id)
+    customer = contracts_store.get_customer(customer_id)
+    amount = Decimal(contract.advance_amount or contract.first_advance)
+    rate = vat_rate(customer.customer_type, billing_date)
+    lines = invoice_rules.advance_invoice_lines(amount, rate, {"month": period})
+    totals = invoice_rules.totals(lines)
+    series = invoice_rules.SERIES[invoice_rules.InvoiceKind.ADVANCE]
+    year = billing_date.year
+    new = store.NewInvoice(
+        kind="advance",
+        series=series,
+        year=year,
+        customer_id=customer_id,
+        contract_id=contract_id,
+        period=period,
+        issue_date=billing_date.isoformat(),
+        due_date=invoice_rules.due_date(billing_date).isoformat(),
+        language=customer.language,
+        lines=_plain(lines),
+        totals=_plain(totals),
+        run_id=run_id,
+    )
+    try:
+        invoice = store.issue(
+            new,
+            number_for=lambda sequence: invoice_rules.format_number(series, year, sequence),
+            ogm_for=lambda sequence: invoice_rules.ogm_for(series, year, sequence),
+            at=now,
+        )
+    except store.AlreadyIssued as exc:
+        store.record_item(run_id, contract_id, customer_id, "skipped", now, reason="already issued", number=exc.number)
+        return {"outcome": "already_issued", "number": exc.number}
+    store.record_item(run_id, contract_id, customer_id, "issued", now, number=invoice.number)
+    return {"outcome": "issued", "number": invoice.number}
+
+
+def _document(invoice: store.InvoiceRecord, customer: contracts_store.CustomerRecord, contract: contracts_store.ContractRecord) -> invoice_pdf.InvoiceDocument:
+    from types import SimpleNamespace
+
+    def numbers(row: dict[str, Any]) -> SimpleNamespace:
+        converted = {key: (Decimal(value) if key in {"quantity", "unit_price", "amount", "vat_rate", "vat_amount"} else value) for key, value in row.items()}
+        return SimpleNamespace(**converted)
+
+    totals = invoice.totals
+    address = contract.supply_address.as_dict() if hasattr(contract.supply_address, "as_dict") else dict(contract.supply_address)
+    return invoice_pdf.InvoiceDocument(
+        number=invoice.number,
+        kind=invoice.kind,
+        language=invoice.language,
+        issue_date=date.fromisoformat(invoice.issue_date),
+        due_date=date.fromisoformat(invoice.due_date) if invoice.due_date else None,
+        ogm=invoice.ogm,
+        customer_name=customer.company_name or f"{customer.first_name} {customer.last_name}",
+        customer_address=[f"{address['street']} {address['number']}", f"{address['postcode']} {address['city']}"],
+        customer_number=customer.PK.removeprefix("CUSTOMER#")[:8].upper(),
+        vat_number=customer.vat_number,
+        delivery_points=[(p["ean"], p["energy"], f"{address['street']} {address['number']}, {address['postcode']} {address['city']}") for p in (dp.as_dict() if hasattr(dp, "as_dict") else dp for dp in contract.delivery_points)],
+        period=None,
+        lines=[numbers(row) for row in invoice.lines],
+        totals=SimpleNamespace(
+            excl_vat=Decimal(totals["excl_vat"]),
+            vat=Decimal(totals["vat"]),
+            incl_vat=Decimal(totals["incl_vat"]),
+            vat_summary=[tuple(Decimal(str(part)) for part in row) if isinstance(row, (list, tuple)) else (Decimal(row["rate"]), Decimal(row["base"]), Decimal(row["vat"])) for row in totals["vat_summary"]],
+        ),
+        corrects=invoice.corrects,
+        notes=[],
+    )
+
+
+def send_invoice(customer_id: str, number: str) -> dict[str, Any]:
+    invoice = store.get_by_number(number)
+    customer = contracts_store.get_customer(customer_id)
+    contract = contracts_store.get_contract(customer_id, invoice.contract_id)
+    pdf = documents.read_document(invoice.document_key) if invoice.document_key else invoice_pdf.render_invoice(_document(invoice, customer, contract))
+    if not invoice.document_key:
+        key = documents.store_document("invoices", f"invoice-{number}.pdf", pdf)
+        store.attach_document(invoice, key)
+    language = invoice.language
+    subject, text = render(
+        "invoice_issued",
+        language,
+        first_name=customer.first_name,
+        number=number,
+        amount=documents.money(Decimal(invoice.totals["incl_vat"]), language),
+        due_date=documents.long_date(date.fromisoformat(invoice.due_date), language),
+        ogm=invoice.ogm,
+        direct_debit=(contract.payment.as_dict() if hasattr(contract.payment, "as_dict") else contract.payment).get("method") == "direct_debit",
+    )
+    sent = sent_mail.send_once(f"INVOICE#{number}", "issued", Mail(to=customer.email, subject=subject, text=text, language=language, attachments=(Attachment(f"invoice-{number}.pdf", pdf),)))
+    return {"number": number, "mailed": sent}
+
+
+def record_item_failure(run_id: str, contract_id: str, customer_id: str, error: str) -> None:
+    store.record_item(run_id, contract_id, customer_id, "failed", clock.now(), reason=error)
+
+
+def finish_run(run_id: str) -> dict[str, Any]:
+    run = store.finish_run(run_id, clock.now())
+    return run_view(run)
+
+
+def run_view(run: store.BillingRun) -> dict[str, Any]:
+    items = store.run_items(run.PK.removeprefix("BILLINGRUN#"))
+    return {
+        "run_id": run.PK.removeprefix("BILLINGRUN#"),
+        "billing_date": run.billing_date,
+        "period": run.period,
+        "status": run.status,
+        "items": int(run.items),
+        "issued": int(run.issued),
+        "skipped": int(run.skipped),
+        "failed": int(run.failed),
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "skipped_items": [{"contract_id": i.contract_id, "reason": i.reason, "number": i.number} for i in items if i.outcome == "skipped"],
+        "failed_items": [{"contract_id": i.contract_id, "reason": i.reason} for i in items if i.outcome == "failed"],
+    }
+
+
+def redrive_items(run_id: str) -> list[dict[str, str]]:
+    return [{"contract_id": i.contract_id, "customer_id": i.customer_id} for i in store.run_items(run_id) if i.outcome == "failed"]
+
+
+def billing_date_of(as_of: str) -> date:
+    return clock.parse_instant(as_of).astimezone(clock.BRUSSELS).date()
+

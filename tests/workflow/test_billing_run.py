@@ -1,0 +1,131 @@
+"""The monthly billing run on the simulated clock: the right advance invoices, once."""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+pytestmark = pytest.mark.workflow
+
+MID_JANUARY = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
+
+
+@contextmanager
+def table_environment():
+    # Contracts are created through the store directly (as the billing issue allows).
+    saved = {key: os.environ.get(key) for key in ("TABLE_NAME", "AWS_REGION")}
+    os.environ.update({"TABLE_NAME": "wattdesk-WattDeskTable", "AWS_REGION": "eu-west-1"})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+
+
+def make_contract(index: int, frequency: str, advance: str, language: str, start: date, status: str = "CONFIRMED", ended_on: str | None = None) -> dict:
+    from wattdesk.stores import enrollments as store
+
+    customer_id, contract_id = str(uuid.uuid4()), str(uuid.uuid4())
+    customer = store.CustomerRecord(
+        f"CUSTOMER#{customer_id}", "CUSTOMER", customer_type="residential", first_name=f"Klant{index}", last_name="Test", email=f"klant{index}@example.org",
+        phone="+32470123456", language=language, referral_code=f"WD{index:08d}", created_from="test", created_at=MID_JANUARY.isoformat(),
+    )
+    address = {"street": "Kerkstraat", "number": str(index), "box": None, "postcode": "9000", "city": "Gent"}
+    contract = store.ContractRecord(
+        f"CUSTOMER#{customer_id}", f"CONTRACT#{contract_id}", contract_id=contract_id, status=status, product_code="ELEC-FIX-1Y", start_date=start.isoformat(),
+        billing_frequency=frequency, payment={"method": "transfer", "iban": None, "account_holder": None}, supply_address=address,
+        delivery_points=[{"energy": "electricity", "ean": f"54141493{index:09d}1", "meter_type": "single", "situation": "switch", "eav_kwh": 3000}],
+        first_advance=advance, enrollment_id=f"test-{index}", created_at=MID_JANUARY.isoformat(), ended_on=ended_on,
+        GSI1PK=store.contract_shard_key(contract_id), GSI1SK=f"{start.isoformat()}#{contract_id}",
+    )
+    with table_environment():
+        assert store.create_customer_and_contract(customer, contract, [])
+    return {"customer_id": customer_id, "contract_id": contract_id, "frequency": frequency, "advance": Decimal(advance), "language": language, "email": f"klant{index}@example.org"}
+
+
+def invoices(runtime) -> list[dict]:
+    items = runtime.client("dynamodb").scan(TableName="wattdesk-WattDeskTable", FilterExpression="begins_with(SK, :sk)", ExpressionAttributeValues={":sk": {"S": "INVOICE#"}})["Items"]
+    import json
+
+    return sorted(
+        ({"number": i["number"]["S"], "customer_id": i["customer_id"]["S"], "contract_id": i["contract_id"]["S"], "period": i["period"]["S"], "due_date": i["due_date"]["S"],
+          "issue_date": i["issue_date"]["S"], "total": Decimal(json.loads(i["totals_json"]["S"])["incl_vat"]), "ogm": i["ogm"]["S"], "document_key": i.get("document_key", {}).get("S")} for i in items),
+        key=lambda invoice: invoice["number"],
+    )
+
+
+@pytest.fixture
+def portfolio(runtime):
+    runtime.reset(MID_JANUARY)
+    languages = ["nl", "fr", "de", "en"]
+    contracts = [make_contract(i, "monthly", f"{60 + i}.00", languages[i % 4], date(2027, 2, 1)) for i in range(12)]
+    contracts += [make_contract(12 + i, "bimonthly", f"{150 + i}.00", languages[i % 4], date(2027, 2, 1)) for i in range(4)]
+    contracts += [make_contract(16 + i, "quarterly", f"{240 + i}.00", languages[i % 4], date(2027, 2, 1)) for i in range(4)]
+    later = make_contract(20, "monthly", "70.00", "nl", date(2027, 5, 1))
+    ended = make_contract(21, "monthly", "70.00", "fr", date(2026, 6, 1), status="ENDED", ended_on="2027-01-31")
+    return {"billed": contracts, "later": later, "ended": ended}
+
+
+def test_three_months_of_advance_invoices_exactly_once(runtime, portfolio, operator):
+    fired = [f for f in runtime.advance(to=datetime(2027, 4, 2, 8, 0, tzinfo=UTC)) if f.schedule == "BillingRunStateMachine-MonthlyAdvances"]
+    assert [f.at for f in fired] == ["2027-02-01T05:00:00+00:00", "2027-03-01T05:00:00+00:00", "2027-04-01T04:00:00+00:00"]
+    issued = invoices(runtime)
+    by_contract = {c["contract_id"]: c for c in portfolio["billed"]}
+    expected_periods = {
+        c["contract_id"]: {"monthly": ["2027-02", "2027-03", "2027-04"], "bimonthly": ["2027-02", "2027-04"], "quarterly": ["2027-02"]}[c["frequency"]] for c in portfolio["billed"]
+    }
+    # 20 in February, 12 in March (monthly only), 16 in April (monthly and bimonthly).
+    assert len(issued) == 48
+    assert [invoice["number"] for invoice in issued] == [f"2027-A-{n:06d}" for n in range(1, 49)]  # gapless
+    assert sorted((i["contract_id"], i["period"]) for i in issued) == sorted((cid, p) for cid, periods in expected_periods.items() for p in periods)
+    for invoice in issued:
+        contract = by_contract[invoice["contract_id"]]
+        assert invoice["total"] == contract["advance"]
+        assert invoice["issue_date"] == f"{invoice['period']}-01"
+        assert invoice["due_date"] == f"{invoice['period']}-16"
+        assert invoice["document_key"] and invoice["number"] not in invoice["document_key"].split("/")[1]
+    assert len({invoice["ogm"] for invoice in issued}) == 48
+    # One mail per invoice, in the customer's language, with the PDF.
+    for contract in portfolio["billed"]:
+        mails = runtime.outbox(contract["email"])
+        assert len(mails) == len(expected_periods[contract["contract_id"]])
+        assert {m["language"] for m in mails} == {contract["language"]}
+        assert all(len(m["attachments"]) == 1 for m in mails)
+    assert runtime.outbox(portfolio["later"]["email"]) == [] and runtime.outbox(portfolio["ended"]["email"]) == []
+
+    runs = runtime.handle_api("GET", "/ops/billing-runs", operator).json()["items"]
+    april = next(run for run in runs if run["period"] == "2027-04")
+    assert (april["status"], april["issued"], april["failed"]) == ("COMPLETED", 16, 0)
+    assert sorted(item["reason"] for item in april["skipped_items"]) == ["contract ended", "starts later than the period"]
+
+    # Advancing again, and a manual re-run of April, issue nothing new.
+    runtime.advance(days=10)
+    rerun = runtime.handle_api("POST", "/ops/billing-runs", operator, {"billing_date": "2027-04-01"})
+    assert rerun.status == 202
+    runtime.wait_until_settled()
+    summary = runtime.handle_api("GET", rerun.json()["status_url"], operator).json()
+    assert (summary["issued"], summary["failed"]) == (0, 0)
+    assert summary["skipped"] == 18  # 16 already issued + ended + starts later
+    assert len(invoices(runtime)) == 48
+
+
+def test_customer_downloads_only_their_own_invoice(runtime, portfolio):
+    runtime.advance(to=datetime(2027, 2, 1, 8, 0, tzinfo=UTC))
+    first = invoices(runtime)[0]
+    owner = next(c for c in portfolio["billed"] if c["customer_id"] == first["customer_id"])
+    other = next(c for c in portfolio["billed"] if c["customer_id"] != first["customer_id"])
+    token = runtime.login(owner["email"], ["customers"], {"custom:customer_id": owner["customer_id"]})["id_token"]
+    intruder = runtime.login(other["email"], ["customers"], {"custom:customer_id": other["customer_id"]})["id_token"]
+    response = runtime.handle_api("GET", f"/me/invoices/{first['number']}/pdf", {"Authorization": token})
+    assert response.status == 200 and response.headers["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.body)).pages)
+    assert first["number"] in text
+    assert runtime.handle_api("GET", f"/me/invoices/{first['number']}/pdf", {"Authorization": intruder}).status == 404
+    assert runtime.handle_api("GET", f"/me/invoices/{first['number']}/pdf").status == 401
