@@ -10,7 +10,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import time
+
 import moto.awslambda.models as lambda_models
+import moto.stepfunctions.parser.asl.eval.callback.callback as callback_module
 import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_decl
 import moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function as wait_function
 
@@ -30,6 +33,48 @@ class _RecordingSleep:
 
 
 retry_sleeps = _RecordingSleep()
+
+
+class _Resumes:
+    """Task tokens resumed (SendTaskSuccess/Failure) that the engine has not taken up yet.
+
+    Between the API call and the engine's thread waking, the execution still looks parked;
+    waiting for quiescence must not stop there. A notify nobody waits for any more (a token
+    whose task timed out) stops counting after STALE_S."""
+
+    STALE_S = 30.0
+
+    def __init__(self) -> None:
+        self._pending: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def notified(self, endpoint: object) -> None:
+        with self._lock:
+            self._pending[id(endpoint)] = time.monotonic()
+
+    def taken(self, endpoint: object) -> None:
+        with self._lock:
+            self._pending.pop(id(endpoint), None)
+
+    def pending(self) -> int:
+        now = time.monotonic()
+        with self._lock:
+            return sum(1 for at in self._pending.values() if now - at < self.STALE_S)
+
+
+resumes = _Resumes()
+
+
+def _notify(self: Any, outcome: Any) -> None:
+    resumes.notified(self)
+    _originals["notify"](self, outcome)
+
+
+def _wait(self: Any, timeout: float | None = None) -> Any:
+    outcome = _originals["wait_callback"](self, timeout=timeout)
+    if outcome is not None:
+        resumes.taken(self)
+    return outcome
 _originals: dict[str, Any] = {}
 _invoker: LambdaInvoker | None = None
 
@@ -84,7 +129,11 @@ def install(invoker: LambdaInvoker) -> None:
         _originals["invoke"] = lambda_models.LambdaFunction._invoke_lambda
         _originals["wait"] = wait_function.WaitFunction._wait_interval
         _originals["retry_time"] = retrier_decl.time
+        _originals["notify"] = callback_module.CallbackEndpoint.notify
+        _originals["wait_callback"] = callback_module.CallbackEndpoint.wait
     lambda_models.LambdaFunction._invoke_lambda = _invoke_in_process
+    callback_module.CallbackEndpoint.notify = _notify
+    callback_module.CallbackEndpoint.wait = _wait
     wait_function.WaitFunction._wait_interval = _skip_wait
     # Only the retrier module's `time` is replaced: time.sleep itself stays global and real.
     retrier_decl.time = retry_sleeps
@@ -97,3 +146,5 @@ def uninstall() -> None:
         lambda_models.LambdaFunction._invoke_lambda = _originals["invoke"]
         wait_function.WaitFunction._wait_interval = _originals["wait"]
         retrier_decl.time = _originals["retry_time"]
+        callback_module.CallbackEndpoint.notify = _originals["notify"]
+        callback_module.CallbackEndpoint.wait = _originals["wait_callback"]

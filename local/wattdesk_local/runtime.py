@@ -628,7 +628,7 @@ class LocalRuntime:
         previous: dict[str, int] | None = None
         while time.monotonic() < deadline:
             running = patches.running_executions(ACCOUNT_ID, REGION)
-            idle = self._in_flight == 0 and all(self._outstanding_tokens(events) > 0 for events in running.values())
+            idle = self._in_flight == 0 and patches.resumes.pending() == 0 and all(self._outstanding_tokens(events) > 0 for events in running.values())
             current = {arn: len(events) for arn, events in running.items()}
             if idle and (not running or current == previous):
                 return
@@ -642,7 +642,7 @@ class LocalRuntime:
         previous = -1
         while time.monotonic() < deadline:
             events = patches.running_executions(ACCOUNT_ID, REGION).get(execution_arn)
-            if events is None or (self._in_flight == 0 and self._outstanding_tokens(events) > 0 and len(events) == previous):
+            if events is None or (self._in_flight == 0 and patches.resumes.pending() == 0 and self._outstanding_tokens(events) > 0 and len(events) == previous):
                 return self.client("stepfunctions").describe_execution(executionArn=execution_arn)
             previous = len(events)
             time.sleep(0.005)

@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from browser import BrowserMissing, chromium
-from support import ROOT, LocalServer
+from support import ROOT
 from wattdesk.domain.ean import ean_with_check_digit, validate_ean
 from wattdesk.domain.errors import DomainError
 from wattdesk.domain.iban import validate_iban
@@ -31,21 +30,6 @@ START = "2027-01-04T09:00:00Z"
 TODAY = date(2027, 1, 4)  # START in Brussels
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    with LocalServer(tmp_path_factory.mktemp("enroll") / "runtime.log", "--no-state", "--frozen-clock", "--start", START) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        with chromium() as launched:
-            yield launched
-    except BrowserMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from urllib.parse import parse_qs, urlsplit
 import phonenumbers
 import pytest
 
-from browser import BrowserMissing, chromium
 from support import ROOT, LocalServer, load_event
 from wattdesk.domain.contact import validate_phone
 from wattdesk.domain.ean import ean_with_check_digit
@@ -33,21 +32,6 @@ TODAY = date(2027, 1, 4)  # START in Brussels
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 PUBLIC_BASE_URL = "http://127.0.0.1:3000"  # the mails' base (settings.public_base_url)
 _serial = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    with LocalServer(tmp_path_factory.mktemp("enroll-pages") / "runtime.log", "--no-state", "--frozen-clock", "--start", START) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        with chromium() as launched:
-            yield launched
-    except BrowserMissing as exc:
-        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture

@@ -114,3 +114,20 @@ def test_running_executions_are_read_from_the_engine_with_their_history(runtime)
     # The same events, in the same form, as GetExecutionHistory returns them.
     assert [e["type"] for e in running[arn]] == [e["type"] for e in runtime.history(arn)]
     assert running[arn][-1]["taskSubmittedEventDetails"]["resource"] == "invoke.waitForTaskToken"
+
+
+def test_resumed_task_tokens_count_as_work_until_the_engine_takes_them(runtime, operator):
+    import moto.stepfunctions.parser.asl.eval.callback.callback as callback_module
+
+    source = inspect.getsource(patches._originals["wait_callback"])
+    assert "self._notify_event.wait(timeout=timeout)" in source and "return self._outcome" in source
+    assert list(inspect.signature(patches._originals["notify"]).parameters) == ["self", "outcome"]
+    assert callback_module.CallbackEndpoint.notify is patches._notify
+    ping_id = runtime.handle_api("POST", "/pings", {}, {"email": "x@example.org"}).json()["ping_id"]
+    runtime.wait_until_settled()
+    assert patches.resumes.pending() == 0
+    runtime.handle_api("POST", f"/ops/pings/{ping_id}/acknowledge", operator)
+    runtime.wait_until_settled()
+    # Settled means the engine took the resume and ran on to the end, not just that nothing moved.
+    assert patches.resumes.pending() == 0
+    assert runtime.handle_api("GET", f"/pings/{ping_id}").json()["status"] == "DONE"

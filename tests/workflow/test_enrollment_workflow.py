@@ -189,6 +189,19 @@ def test_customer_cancels_before_confirmation(rt):
     assert forged.status == 404
 
 
+def test_a_cancellation_during_validation_is_not_lost(rt):
+    # The cancel arrives while the workflow runs (not parked yet); it ends CANCELLED, not AWAITING_DSO.
+    body = enrollment(rt)
+    response = submit(rt, body)
+    created = response.json()
+    cancel = rt.handle_api("POST", created["status_url"], {}, {"action": "cancel"})
+    assert cancel.status == 200
+    rt.wait_until_settled()
+    assert status(rt, created["status_url"])["status"] == "CANCELLED"
+    rt.advance(days=1)  # the DSO sweep has nothing left to answer
+    assert status(rt, created["status_url"])["status"] == "CANCELLED"
+
+
 def test_withdrawal_within_14_days_after_confirmation(rt):
     created = accepted(rt, enrollment(rt))
     next_dso_sweep(rt)

@@ -356,7 +356,24 @@ def cancel(enrollment_id: str, token: str | None) -> dict[str, Any]:
         except store.NotParked:
             pass
     store.request_cancel(enrollment_id)
+    # The workflow may have parked between our read and the flag: then it is ours to resume.
+    _cancel_if_parked(enrollment_id)
     return {"enrollment_id": enrollment_id, "status": "CANCELLED"}
+
+
+def _cancel_if_parked(enrollment_id: str) -> None:
+    """Resumes a parked enrollment with `cancel` when a cancellation is pending. The park step
+    and the cancel request both call this after their own write, and the token can be claimed
+    only once, so exactly one of them resumes the workflow."""
+    record = store.get(enrollment_id)
+    if not record.cancel_requested or record.parked_at_step not in ("operator", "dso"):
+        return
+    if record.parked_at_step == "dso":
+        store.claim_dso_request(enrollment_id, clock.now())
+    try:
+        resume(enrollment_id, ("operator", "dso"), {"action": "cancel"})
+    except store.NotParked:
+        pass
 
 
 def _withdraw(record: store.EnrollmentRecord, now: datetime) -> dict[str, Any]:
@@ -407,6 +424,7 @@ def park_for_operator(enrollment_id: str, task_token: str) -> None:
     record = store.get(enrollment_id)
     status = "AWAITING_CUSTOMER" if record.status == "AWAITING_CUSTOMER" else "BLOCKED"
     store.park(record, "operator", task_token, status, clock.now())
+    _cancel_if_parked(enrollment_id)
 
 
 def request_dso(enrollment_id: str, task_token: str) -> None:
@@ -415,6 +433,7 @@ def request_dso(enrollment_id: str, task_token: str) -> None:
     eans = [point["ean"] for point in record.request["delivery_points"] if point.get("ean")]
     store.save_dso_request(enrollment_id, eans, task_token, now)
     store.park(record, "dso", task_token, "AWAITING_DSO", now, block_reasons=[])
+    _cancel_if_parked(enrollment_id)
 
 
 def answer_dso_requests(explicit: dict[str, dict[str, Any]] | None = None) -> dict[str, int]:
