@@ -122,6 +122,7 @@ def visible_step(page) -> int:
 def test_dual_fuel_enrollment_from_the_form(open_page, server):
     start_date = TODAY + timedelta(days=40)
     gas_ean = fresh_ean()
+    electricity_ean = fresh_ean()  # not shared with the module's other enrollments (ean.open_enrollment)
     email = fresh_email("dual.fuel")
     page = open_page("/enroll/?lang=fr")
     page.fill("#customer-first_name", "Camille")
@@ -138,7 +139,7 @@ def test_dual_fuel_enrollment_from_the_form(open_page, server):
     page.check("#energy-electricity")
     page.check("#energy-gas")
     assert page.locator("#energies-dual").count() == 0
-    page.fill("#dp-electricity-ean", "541414930000123454")
+    page.fill("#dp-electricity-ean", electricity_ean)
     page.select_option("#dp-electricity-meter_type", "dual")
     page.fill("#dp-gas-ean", gas_ean)
     page.click("#next")
@@ -191,7 +192,7 @@ def test_dual_fuel_enrollment_from_the_form(open_page, server):
     sent = json.loads(response.request.post_data)
     assert sent["product_code"] == "ELEC-FIX-1Y"
     assert sent["delivery_points"] == [
-        {"energy": "electricity", "ean": "541414930000123454", "meter_type": "dual", "situation": "switch", "known_annual_kwh": None},
+        {"energy": "electricity", "ean": electricity_ean, "meter_type": "dual", "situation": "switch", "known_annual_kwh": None},
         {"energy": "gas", "ean": gas_ean, "meter_type": "single", "situation": "switch", "known_annual_kwh": None, "product_code": "GAS-VAR-1Y"},
     ]
     assert response.status == 202, response.text()
