@@ -29,7 +29,7 @@ def table_environment():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
 
 
-def make_contract(index: int, frequency: str, advance: str, language: str, start: date, status: str = "CONFIRMED", ended_on: str | None = None) -> dict:
+def make_contract(index: int, frequency: str, advance: str, language: str, start: date, status: str = "CONFIRMED", ended_on: str | None = None, payment: str = "transfer") -> dict:
     from wattdesk.stores import enrollments as store
 
     customer_id, contract_id = str(uuid.uuid4()), str(uuid.uuid4())
@@ -40,7 +40,7 @@ def make_contract(index: int, frequency: str, advance: str, language: str, start
     address = {"street": "Kerkstraat", "number": str(index), "box": None, "postcode": "9000", "city": "Gent"}
     contract = store.ContractRecord(
         f"CUSTOMER#{customer_id}", f"CONTRACT#{contract_id}", contract_id=contract_id, status=status, product_code="ELEC-FIX-1Y", start_date=start.isoformat(),
-        billing_frequency=frequency, payment={"method": "transfer", "iban": None, "account_holder": None}, supply_address=address,
+        billing_frequency=frequency, payment={"method": payment, "iban": "BE71096123456769" if payment == "direct_debit" else None, "account_holder": "Test" if payment == "direct_debit" else None}, supply_address=address,
         delivery_points=[{"energy": "electricity", "ean": f"54141493{index:09d}1", "meter_type": "single", "situation": "switch", "eav_kwh": 3000}],
         first_advance=advance, enrollment_id=f"test-{index}", created_at=MID_JANUARY.isoformat(), ended_on=ended_on,
         GSI1PK=store.contract_shard_key(contract_id), GSI1SK=f"{start.isoformat()}#{contract_id}",
@@ -129,3 +129,21 @@ def test_customer_downloads_only_their_own_invoice(runtime, portfolio):
     assert first["number"] in text
     assert runtime.handle_api("GET", f"/me/invoices/{first['number']}/pdf", {"Authorization": intruder}).status == 404
     assert runtime.handle_api("GET", f"/me/invoices/{first['number']}/pdf").status == 401
+
+
+def test_direct_debit_invoices_carry_no_payment_qr(runtime):
+    import zxingcpp
+
+    runtime.reset(MID_JANUARY)
+    transfer = make_contract(30, "monthly", "75.00", "fr", date(2027, 2, 1))
+    debit = make_contract(31, "monthly", "75.00", "fr", date(2027, 2, 1), payment="direct_debit")
+    runtime.advance(to=datetime(2027, 2, 1, 8, 0, tzinfo=UTC))
+
+    def qr_codes(contract):
+        mail = runtime.outbox(contract["email"])[0]
+        pdf = runtime.mail_attachment(mail["id"], mail["attachments"][0])
+        return [code.text for page in PdfReader(io.BytesIO(pdf)).pages for image in page.images for code in zxingcpp.read_barcodes(image.image)]
+
+    assert len(qr_codes(transfer)) == 1 and "EUR75" in qr_codes(transfer)[0]
+    assert qr_codes(debit) == []
+    assert "domiciliation" in runtime.outbox(debit["email"])[0]["text"]

@@ -162,7 +162,13 @@ def _document(invoice: store.InvoiceRecord, customer: contracts_store.CustomerRe
         ),
         corrects=invoice.corrects,
         notes=[],
+        # Collected by direct debit: no payment QR, or the customer might pay twice.
+        direct_debit=_payment(contract).get("method") == "direct_debit",
     )
+
+
+def _payment(contract: contracts_store.ContractRecord) -> dict[str, Any]:
+    return contract.payment.as_dict() if hasattr(contract.payment, "as_dict") else dict(contract.payment)
 
 
 def send_invoice(customer_id: str, number: str) -> dict[str, Any]:
@@ -182,7 +188,7 @@ def send_invoice(customer_id: str, number: str) -> dict[str, Any]:
         amount=documents.money(Decimal(invoice.totals["incl_vat"]), language),
         due_date=documents.long_date(date.fromisoformat(invoice.due_date), language),
         ogm=invoice.ogm,
-        direct_debit=(contract.payment.as_dict() if hasattr(contract.payment, "as_dict") else contract.payment).get("method") == "direct_debit",
+        direct_debit=_payment(contract).get("method") == "direct_debit",
     )
     sent = sent_mail.send_once(f"INVOICE#{number}", "issued", Mail(to=customer.email, subject=subject, text=text, language=language, attachments=(Attachment(f"invoice-{number}.pdf", pdf),)))
     return {"number": number, "mailed": sent}
