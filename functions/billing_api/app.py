@@ -4,24 +4,55 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from wattdesk import clock
 from wattdesk.adapters import documents
 from wattdesk.adapters.aws import client
 from wattdesk.api import NotFound, make_resolver, principal, require_group
+from wattdesk.domain.advance import advance_bounds, check_advance_change
+from wattdesk.domain.money import format_amount
 from wattdesk.observability import lambda_handler
 from wattdesk.services import billing
 from wattdesk.settings import get_settings
+from wattdesk.stores import enrollments as contracts
 from wattdesk.stores import invoices as store
 
 
 class StartRun(BaseModel):
     billing_date: date
+
+
+class AdvanceChange(BaseModel):
+    amount: str = Field(pattern=r"^\d{1,6}(\.\d{1,2})?$", description='The new advance in euro, e.g. "95.00".')
+    reason: str | None = Field(default=None, max_length=500)
+
+
+def _advance_view(contract) -> dict:
+    computed = Decimal(contract.first_advance)
+    lowest, highest = advance_bounds(computed)
+    return {
+        "contract_id": contract.contract_id,
+        "computed": format_amount(computed),
+        "current": format_amount(Decimal(contract.advance_amount or contract.first_advance)),
+        "minimum": format_amount(lowest),
+        "maximum": format_amount(highest),
+    }
+
+
+def _change_advance(customer_id: str, contract_id: str, body: AdvanceChange, actor: str, by_operator: bool) -> dict:
+    try:
+        contract = contracts.get_contract(customer_id, contract_id)
+    except contracts.ContractRecord.DoesNotExist as exc:
+        raise NotFound("This contract") from exc
+    amount = check_advance_change(Decimal(body.amount), Decimal(contract.first_advance), by_operator=by_operator, reason=body.reason)
+    return _advance_view(contracts.change_advance(customer_id, contract_id, format_amount(amount), actor, body.reason, clock.now()))
 
 
 @cache
@@ -52,6 +83,25 @@ def _app():
             return billing.run_view(store.get_run(run_id))
         except store.BillingRun.DoesNotExist as exc:
             raise NotFound("This billing run") from exc
+
+    @app.get("/me/contracts/<contract_id>/advance")
+    def read_advance(contract_id: Annotated[str, Path(max_length=64)]):
+        who = principal(app)
+        try:
+            return _advance_view(contracts.get_contract(who.customer_id or "-", contract_id))
+        except contracts.ContractRecord.DoesNotExist as exc:
+            raise NotFound("This contract") from exc
+
+    @app.put("/me/contracts/<contract_id>/advance")
+    def change_advance(contract_id: Annotated[str, Path(max_length=64)], body: AdvanceChange):
+        # The customer comes from the token, never from the path: another customer's contract is a 404.
+        who = principal(app)
+        return _change_advance(who.customer_id or "-", contract_id, body, who.username, by_operator=False)
+
+    @app.put("/ops/customers/<customer_id>/contracts/<contract_id>/advance")
+    def change_advance_by_operator(customer_id: Annotated[str, Path(max_length=64)], contract_id: Annotated[str, Path(max_length=64)], body: AdvanceChange):
+        operator = require_group(app, "operators")
+        return _change_advance(customer_id, contract_id, body, operator.username, by_operator=True)
 
     @app.get("/me/invoices/<number>/pdf")
     def invoice_pdf(number: Annotated[str, Path(pattern=r"^\d{4}-[A-Z]-\d{6}$")]):

@@ -213,3 +213,26 @@ def test_no_float_in_the_advance_module() -> None:
     tree = ast.parse(Path(advance_module.__file__).read_text(encoding="utf-8"))
     assert not [node for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, float)]
     assert not [node for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id == "float"]
+
+
+def test_advance_change_bounds_for_customers_and_operators() -> None:
+    from wattdesk.domain.advance import advance_bounds, check_advance_change
+    from wattdesk.domain.errors import DomainError
+
+    computed = Decimal("86.00")
+    assert advance_bounds(computed) == (Decimal("68.80"), Decimal("258.00"))
+    assert advance_bounds(Decimal("86.01")) == (Decimal("68.81"), Decimal("258.03"))  # minimum rounded up
+    assert check_advance_change(Decimal("68.80"), computed, by_operator=False, reason=None) == Decimal("68.80")
+    assert check_advance_change(Decimal("258.00"), computed, by_operator=False, reason=None) == Decimal("258.00")
+    for amount, operator, reason, code in [
+        (Decimal("68.79"), False, None, "advance.below_minimum"),
+        (Decimal("258.01"), False, None, "advance.above_maximum"),
+        (Decimal("258.01"), True, "asked", "advance.above_maximum"),
+        (Decimal("40.00"), True, "  ", "advance.reason_required"),
+        (Decimal("0"), True, "x", "advance.not_positive"),
+        (Decimal("70.001"), False, None, "advance.not_positive"),
+    ]:
+        with pytest.raises(DomainError) as error:
+            check_advance_change(amount, computed, by_operator=operator, reason=reason)
+        assert error.value.code == code
+    assert check_advance_change(Decimal("40.00"), computed, by_operator=True, reason="payment plan talk") == Decimal("40.00")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import uuid
 from contextlib import contextmanager
@@ -147,3 +148,35 @@ def test_direct_debit_invoices_carry_no_payment_qr(runtime):
     assert len(qr_codes(transfer)) == 1 and "EUR75" in qr_codes(transfer)[0]
     assert qr_codes(debit) == []
     assert "domiciliation" in runtime.outbox(debit["email"])[0]["text"]
+
+
+def test_customer_changes_the_advance_within_bounds_and_the_next_invoice_uses_it(runtime, operator):
+    runtime.reset(MID_JANUARY)
+    mine = make_contract(40, "monthly", "86.00", "nl", date(2027, 2, 1))
+    other = make_contract(41, "monthly", "86.00", "nl", date(2027, 2, 1))
+    token = {"Authorization": runtime.login(mine["email"], ["customers"], {"custom:customer_id": mine["customer_id"]})["id_token"]}
+    url = f"/me/contracts/{mine['contract_id']}/advance"
+    assert runtime.handle_api("GET", url, token).json() == {"contract_id": mine["contract_id"], "computed": "86.00", "current": "86.00", "minimum": "68.80", "maximum": "258.00"}
+
+    too_low = runtime.handle_api("PUT", url, token, {"amount": "68.79"})
+    assert too_low.status == 400 and too_low.json()["errors"][0] == {"field": "amount", "code": "advance.below_minimum", "message": too_low.json()["errors"][0]["message"]}
+    assert runtime.handle_api("PUT", url, token, {"amount": "258.01"}).json()["errors"][0]["code"] == "advance.above_maximum"
+    assert runtime.handle_api("PUT", f"/me/contracts/{other['contract_id']}/advance", token, {"amount": "90.00"}).status == 404
+    changed = runtime.handle_api("PUT", url, token, {"amount": "95.00"})
+    assert changed.status == 200 and changed.json()["current"] == "95.00"
+
+    runtime.advance(to=datetime(2027, 2, 1, 8, 0, tzinfo=UTC))
+    totals = {invoice["contract_id"]: invoice["total"] for invoice in invoices(runtime)}
+    assert totals == {mine["contract_id"]: Decimal("95.00"), other["contract_id"]: Decimal("86.00")}
+
+    ops_url = f"/ops/customers/{mine['customer_id']}/contracts/{mine['contract_id']}/advance"
+    assert runtime.handle_api("PUT", ops_url, operator, {"amount": "40.00"}).json()["errors"][0]["code"] == "advance.reason_required"
+    assert runtime.handle_api("PUT", ops_url, token, {"amount": "40.00", "reason": "x"}).status == 403
+    lowered = runtime.handle_api("PUT", ops_url, operator, {"amount": "40.00", "reason": "Afbetalingsplan besproken"})
+    assert lowered.status == 200 and lowered.json()["current"] == "40.00"
+
+    with table_environment():
+        from wattdesk.stores import enrollments as store
+
+        trail = [(entry.actor, entry.action, json.loads(entry.details)["to"]) for entry in store.customer_audit(mine["customer_id"])]
+    assert trail == [(mine["email"], "advance_changed", "95.00"), ("an.operator@wattdesk.example", "advance_changed", "40.00")]

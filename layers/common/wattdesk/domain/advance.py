@@ -105,3 +105,33 @@ def first_advance(eav_by_point: list[tuple[int, str, Product]], customer_type: s
         Decimal(0),
     )
     return advance_amount(yearly_total, frequency)
+
+
+# A customer may change the advance within these bounds of the computed amount; operators may
+# go lower with a written reason (e.g. a payment difficulty), never above the maximum.
+MINIMUM_SHARE = Decimal("0.80")
+MAXIMUM_SHARE = Decimal("3.00")
+
+
+def advance_bounds(computed: Decimal) -> tuple[Decimal, Decimal]:
+    """(lowest, highest) advance a customer may choose, in cents (the minimum rounded up)."""
+    lowest = to_cents(computed * MINIMUM_SHARE)
+    if lowest < computed * MINIMUM_SHARE:
+        lowest += Decimal("0.01")
+    return lowest, to_cents(computed * MAXIMUM_SHARE)
+
+
+def check_advance_change(requested: Decimal, computed: Decimal, *, by_operator: bool, reason: str | None) -> Decimal:
+    """The new advance, or DomainError: advance.not_positive, advance.below_minimum (customers),
+    advance.reason_required (operators going below the minimum), advance.above_maximum."""
+    if requested != to_cents(requested) or requested <= 0:
+        raise DomainError("advance.not_positive", "The advance is a positive amount in euro and cents.", "amount")
+    lowest, highest = advance_bounds(computed)
+    if requested > highest:
+        raise DomainError("advance.above_maximum", f"The advance can be at most {highest} (three times the computed {computed}).", "amount")
+    if requested < lowest:
+        if not by_operator:
+            raise DomainError("advance.below_minimum", f"The advance can be at least {lowest} (80 % of the computed {computed}).", "amount")
+        if not (reason or "").strip():
+            raise DomainError("advance.reason_required", "Going below 80 % of the computed advance needs a reason.", "reason")
+    return requested

@@ -343,6 +343,22 @@ def get_contract(customer_id: str, contract_id: str) -> ContractRecord:
     return ContractRecord.get(f"CUSTOMER#{customer_id}", f"CONTRACT#{contract_id}", consistent_read=True)
 
 
+def change_advance(customer_id: str, contract_id: str, amount: str, actor: str, reason: str | None, at: datetime) -> ContractRecord:
+    """The next advance invoices use `amount`; the change and who made it are audited."""
+    contract = get_contract(customer_id, contract_id)
+    previous = contract.advance_amount or contract.first_advance
+    contract.update(actions=[ContractRecord.advance_amount.set(amount)])
+    AuditEntry(
+        f"CUSTOMER#{customer_id}", f"AUDIT#{at.isoformat()}#{uuid.uuid4().hex[:8]}", at=at.isoformat(), actor=actor, action="advance_changed",
+        details=json.dumps({"contract_id": contract_id, "from": previous, "to": amount, "reason": reason}, sort_keys=True),
+    ).save()
+    return get_contract(customer_id, contract_id)
+
+
+def customer_audit(customer_id: str) -> list[AuditEntry]:
+    return list(AuditEntry.query(f"CUSTOMER#{customer_id}", AuditEntry.SK.startswith("AUDIT#")))
+
+
 def end_contract(customer_id: str, contract_id: str, status: str, on: str, eans: list[str]) -> None:
     get_contract(customer_id, contract_id).update(actions=[ContractRecord.status.set(status), ContractRecord.ended_on.set(on)])
     for ean in eans:
