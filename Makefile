@@ -12,7 +12,7 @@ ARGS ?=
 export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)/local
 export HYPOTHESIS_STORAGE_DIRECTORY := $(CURDIR)/.hypothesis
 
-.PHONY: run test lint unit docs bench reset install clean
+.PHONY: run test lint unit docs bench bench-billing reset install clean
 
 include Makefile.browser
 
@@ -42,6 +42,9 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/local_runtime.py
+
+bench-billing: $(STAMP)
+	$(BIN)/python benchmarks/billing_run.py $(CONTRACTS)
 
 reset:
 	rm -rf .wattdesk
