@@ -18,15 +18,21 @@ from wattdesk.adapters.aws import client
 from wattdesk.api import NotFound, make_resolver, principal, require_group
 from wattdesk.domain.advance import advance_bounds, check_advance_change
 from wattdesk.domain.money import format_amount
+from wattdesk.domain.pricing import PRICE_BOOK_EXAMPLE, index_names, parse_index_value
 from wattdesk.observability import lambda_handler
 from wattdesk.services import billing
 from wattdesk.settings import get_settings
 from wattdesk.stores import enrollments as contracts
 from wattdesk.stores import invoices as store
+from wattdesk.stores import prices
 
 
 class StartRun(BaseModel):
     billing_date: date
+
+
+class IndexLoad(BaseModel):
+    value: str = Field(min_length=1, max_length=20, description='The published value, e.g. "85.12".')
 
 
 class AdvanceChange(BaseModel):
@@ -83,6 +89,20 @@ def _app():
             return billing.run_view(store.get_run(run_id))
         except store.BillingRun.DoesNotExist as exc:
             raise NotFound("This billing run") from exc
+
+    @app.put("/ops/indexes/<name>/<month>")
+    def load_index(name: Annotated[str, Path(max_length=40)], month: Annotated[str, Path(max_length=7)], body: IndexLoad):
+        operator = require_group(app, "operators")
+        value = parse_index_value(name, month, body.value, index_names(PRICE_BOOK_EXAMPLE))
+        previous = prices.put_index(name, month, str(value), operator.username, clock.now())
+        return {"name": name, "month": month, "value": str(value), "replaced": previous}
+
+    @app.get("/ops/indexes/<name>")
+    def read_index(name: Annotated[str, Path(max_length=40)]):
+        require_group(app, "operators")
+        if name not in index_names(PRICE_BOOK_EXAMPLE):
+            raise NotFound("This index")
+        return {"name": name, "values": [{"month": item.SK, "value": item.value, "set_by": item.set_by, "set_at": item.set_at} for item in prices.index_values(name)]}
 
     @app.get("/me/contracts/<contract_id>/advance")
     def read_advance(contract_id: Annotated[str, Path(max_length=64)]):

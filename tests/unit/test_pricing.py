@@ -397,3 +397,23 @@ def test_no_float_in_the_pricing_and_invoice_modules() -> None:
         assert not [node for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, type(0.5))]
         assert not [node for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id == "flo" + "at"]
         assert "boto3" not in text and "import os" not in text and ".today(" not in text and ".now(" not in text
+
+
+def test_ops_load_only_known_indexes_by_month_with_a_sane_value() -> None:
+    from wattdesk.domain.pricing import PRICE_BOOK_EXAMPLE, index_names, parse_index_value
+
+    known = index_names(PRICE_BOOK_EXAMPLE)
+    assert known == frozenset({"BELPEX_ELEC", "ZTP_GAS"})
+    assert parse_index_value("BELPEX_ELEC", "2027-03", "85.12345", known) == Decimal("85.12345")
+    for name, month, text, code in [
+        ("EPEX", "2027-03", "85", "index.unknown"),
+        ("BELPEX_ELEC", "2027-3", "85", "index.month"),
+        ("BELPEX_ELEC", "2027-13", "85", "index.month"),
+        ("BELPEX_ELEC", "2027-03", "abc", "index.value"),
+        ("BELPEX_ELEC", "2027-03", "-1", "index.value"),
+        ("BELPEX_ELEC", "2027-03", "NaN", "index.value"),
+        ("BELPEX_ELEC", "2027-03", "1.123456", "index.value"),
+    ]:
+        with pytest.raises(DomainError) as error:
+            parse_index_value(name, month, text, known)
+        assert error.value.code == code

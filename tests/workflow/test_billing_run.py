@@ -180,3 +180,25 @@ def test_customer_changes_the_advance_within_bounds_and_the_next_invoice_uses_it
 
         trail = [(entry.actor, entry.action, json.loads(entry.details)["to"]) for entry in store.customer_audit(mine["customer_id"])]
     assert trail == [(mine["email"], "advance_changed", "95.00"), ("an.operator@wattdesk.example", "advance_changed", "40.00")]
+
+
+def test_operators_load_monthly_index_values_with_an_audit_trail(runtime, operator, customer):
+    runtime.reset(MID_JANUARY)
+    assert runtime.handle_api("PUT", "/ops/indexes/BELPEX_ELEC/2027-01", operator, {"value": "85.10"}).json() == {"name": "BELPEX_ELEC", "month": "2027-01", "value": "85.10", "replaced": None}
+    runtime.advance(hours=1)  # loads happen at different moments; the trail is in time order
+    corrected = runtime.handle_api("PUT", "/ops/indexes/BELPEX_ELEC/2027-01", operator, {"value": "85.25"})
+    assert corrected.json()["replaced"] == "85.10"
+    runtime.advance(hours=1)
+    runtime.handle_api("PUT", "/ops/indexes/BELPEX_ELEC/2027-02", operator, {"value": "79.9"})
+    values = runtime.handle_api("GET", "/ops/indexes/BELPEX_ELEC", operator).json()["values"]
+    assert [(v["month"], v["value"], v["set_by"]) for v in values] == [("2027-01", "85.25", "an.operator@wattdesk.example"), ("2027-02", "79.9", "an.operator@wattdesk.example")]
+    bad = runtime.handle_api("PUT", "/ops/indexes/BELPEX_ELEC/2027-13", operator, {"value": "1"})
+    assert bad.status == 400 and bad.json()["errors"][0]["code"] == "index.month"
+    assert runtime.handle_api("PUT", "/ops/indexes/EPEX/2027-01", operator, {"value": "1"}).json()["errors"][0]["code"] == "index.unknown"
+    assert runtime.handle_api("PUT", "/ops/indexes/BELPEX_ELEC/2027-03", customer, {"value": "1"}).status == 403
+    assert runtime.handle_api("GET", "/ops/indexes/EPEX", operator).status == 404
+    with table_environment():
+        from wattdesk.stores import prices
+
+        trail = [json.loads(entry.details) for entry in prices.index_audit("BELPEX_ELEC")]
+    assert [(t["month"], t["from"], t["to"]) for t in trail] == [("2027-01", None, "85.10"), ("2027-01", "85.10", "85.25"), ("2027-02", None, "79.9")]

@@ -517,3 +517,30 @@ def _example_periods() -> Iterator[PricePeriod]:
 # The five catalogue products: fixed ones at catalogue prices from 2026-01-01 and 5 % dearer
 # from 2027-07-01; variable ones on a formula. Example data, as the catalogue is.
 PRICE_BOOK_EXAMPLE = PriceBook(_example_periods())
+
+
+def index_names(price_book: PriceBook) -> frozenset[str]:
+    """The indexes some variable price formula of the book refers to: the only ones ops load."""
+    names = set()
+    for code in price_book.products():
+        for period in price_book.periods_for(code):
+            for price in period.energy_prices.values():
+                if isinstance(price, VariableFormula):
+                    names.add(price.index_name)
+    return frozenset(names)
+
+
+def parse_index_value(name: str, month: str, text: str, known: frozenset[str]) -> Decimal:
+    """An index value as ops load it: a known index, a month YYYY-MM, a positive number with at
+    most 5 decimals. Codes: index.unknown, index.month, index.value."""
+    if name not in known:
+        raise DomainError("index.unknown", f"No price formula uses an index called {name}; known: {', '.join(sorted(known))}.", "name")
+    if not _MONTH_RE.fullmatch(month):
+        raise DomainError("index.month", "The month is written YYYY-MM, e.g. 2027-03.", "month")
+    try:
+        value = Decimal(text)
+    except (ArithmeticError, ValueError) as exc:
+        raise DomainError("index.value", "The index value is a number such as 85.12.", "value") from exc
+    if not value.is_finite() or value <= 0 or value.as_tuple().exponent < -5:
+        raise DomainError("index.value", "The index value is a positive number with at most 5 decimals.", "value")
+    return value
