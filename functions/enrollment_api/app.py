@@ -19,6 +19,7 @@ from wattdesk.observability import lambda_handler, logger
 from wattdesk.services import enrollment as service
 from wattdesk.settings import get_settings
 from wattdesk.stores import enrollments as store
+from wattdesk.stores.base import plain
 
 IDEMPOTENCY_SECONDS = 24 * 3600
 
@@ -160,7 +161,7 @@ def _app():
         except store.EnrollmentNotFound as exc:
             raise NotFound("This enrollment") from exc
         audit = [{"at": e.at, "actor": e.actor, "action": e.action} for e in store.audit_trail(enrollment_id)]
-        return {**service.ops_view(record), "request": record.request, "history": service.plain(list(record.history)), "audit": audit}
+        return {**service.ops_view(record), "request": record.request, "history": plain(list(record.history)), "audit": audit}
 
     def _operator_action(enrollment_id: str, action):
         operator = require_group(app, "operators")

@@ -21,6 +21,7 @@ from wattdesk.settings import get_settings
 from wattdesk.stores import enrollments as contracts_store
 from wattdesk.stores import invoices as store
 from wattdesk.stores import sent_mail
+from wattdesk.stores.base import plain
 
 MONTHS_PER_PERIOD = {"monthly": 1, "bimonthly": 2, "quarterly": 3}
 BILLABLE_STATUSES = ("CONFIRMED", "ACTIVE")
@@ -81,13 +82,13 @@ def prepare_run(billing_date: date, run_id: str) -> dict[str, Any]:
     return {"run_id": run_id, "period": period, "billing_date": billing_date.isoformat(), "bucket": get_settings().documents_bucket, "key": key, "count": len(items)}
 
 
-def _plain(value: Any) -> Any:
+def _json_ready(value: Any) -> Any:
     if is_dataclass(value):
-        return {key: _plain(item) for key, item in asdict(value).items()}
+        return {key: _json_ready(item) for key, item in asdict(value).items()}
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: _json_ready(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
+        return [_json_ready(item) for item in value]
     if isinstance(value, (Decimal, date)):
         return str(value) if isinstance(value, Decimal) else value.isoformat()
     return value
@@ -113,8 +114,8 @@ def issue_advance(run_id: str, period: str, billing_date: date, contract_id: str
         issue_date=billing_date.isoformat(),
         due_date=invoice_rules.due_date(billing_date).isoformat(),
         language=customer.language,
-        lines=_plain(lines),
-        totals=_plain(totals),
+        lines=_json_ready(lines),
+        totals=_json_ready(totals),
         run_id=run_id,
     )
     try:
@@ -139,7 +140,7 @@ def _document(invoice: store.InvoiceRecord, customer: contracts_store.CustomerRe
         return SimpleNamespace(**converted)
 
     totals = invoice.totals
-    address = contract.supply_address.as_dict() if hasattr(contract.supply_address, "as_dict") else dict(contract.supply_address)
+    address = plain(contract.supply_address)
     return invoice_pdf.InvoiceDocument(
         number=invoice.number,
         kind=invoice.kind,
@@ -151,7 +152,7 @@ def _document(invoice: store.InvoiceRecord, customer: contracts_store.CustomerRe
         customer_address=[f"{address['street']} {address['number']}", f"{address['postcode']} {address['city']}"],
         customer_number=customer.PK.removeprefix("CUSTOMER#")[:8].upper(),
         vat_number=customer.vat_number,
-        delivery_points=[(p["ean"], p["energy"], f"{address['street']} {address['number']}, {address['postcode']} {address['city']}") for p in (dp.as_dict() if hasattr(dp, "as_dict") else dp for dp in contract.delivery_points)],
+        delivery_points=[(p["ean"], p["energy"], f"{address['street']} {address['number']}, {address['postcode']} {address['city']}") for p in plain(list(contract.delivery_points))],
         period=None,
         lines=[numbers(row) for row in invoice.lines],
         totals=SimpleNamespace(
@@ -163,12 +164,8 @@ def _document(invoice: store.InvoiceRecord, customer: contracts_store.CustomerRe
         corrects=invoice.corrects,
         notes=[],
         # Collected by direct debit: no payment QR, or the customer might pay twice.
-        direct_debit=_payment(contract).get("method") == "direct_debit",
+        direct_debit=plain(contract.payment).get("method") == "direct_debit",
     )
-
-
-def _payment(contract: contracts_store.ContractRecord) -> dict[str, Any]:
-    return contract.payment.as_dict() if hasattr(contract.payment, "as_dict") else dict(contract.payment)
 
 
 def send_invoice(customer_id: str, number: str) -> dict[str, Any]:
@@ -188,7 +185,7 @@ def send_invoice(customer_id: str, number: str) -> dict[str, Any]:
         amount=documents.money(Decimal(invoice.totals["incl_vat"]), language),
         due_date=documents.long_date(date.fromisoformat(invoice.due_date), language),
         ogm=invoice.ogm,
-        direct_debit=_payment(contract).get("method") == "direct_debit",
+        direct_debit=plain(contract.payment).get("method") == "direct_debit",
     )
     sent = sent_mail.send_once(f"INVOICE#{number}", "issued", Mail(to=customer.email, subject=subject, text=text, language=language, attachments=(Attachment(f"invoice-{number}.pdf", pdf),)))
     return {"number": number, "mailed": sent}
@@ -219,10 +216,6 @@ def run_view(run: store.BillingRun) -> dict[str, Any]:
         "skipped_items": [{"contract_id": i.contract_id, "reason": i.reason, "number": i.number} for i in items if i.outcome == "skipped"],
         "failed_items": [{"contract_id": i.contract_id, "reason": i.reason} for i in items if i.outcome == "failed"],
     }
-
-
-def redrive_items(run_id: str) -> list[dict[str, str]]:
-    return [{"contract_id": i.contract_id, "customer_id": i.customer_id} for i in store.run_items(run_id) if i.outcome == "failed"]
 
 
 def billing_date_of(as_of: str) -> date:

@@ -32,6 +32,7 @@ from wattdesk.domain.working_days import add_working_days
 from wattdesk.settings import get_settings
 from wattdesk.stores import enrollments as store
 from wattdesk.stores import sent_mail
+from wattdesk.stores.base import plain
 
 WITHDRAWAL_DAYS = 14
 ESCALATE_AFTER_WORKING_DAYS = 10
@@ -120,15 +121,6 @@ def authorised(enrollment_id: str, token: str | None) -> store.EnrollmentRecord:
     if not token or not hmac.compare_digest(store.hash_token(token), record.status_token_hash):
         raise store.EnrollmentNotFound(enrollment_id)
     return record
-
-
-def plain(value: Any) -> Any:
-    """pynamodb hands raw maps back as MapAttribute objects; API answers want dicts."""
-    if hasattr(value, "as_dict"):
-        return value.as_dict()
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
 
 
 def customer_view(record: store.EnrollmentRecord) -> dict[str, Any]:

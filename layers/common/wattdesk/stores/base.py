@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 
+from typing import Any
+
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
@@ -70,3 +72,12 @@ def transaction_connection():
     """The connection transactions use: the models' own, so no new botocore client is built per
     transaction (that costs tens of milliseconds)."""
     return WattDeskItem._get_connection().connection
+
+
+def plain(value: Any) -> Any:
+    """pynamodb hands raw maps back as MapAttribute objects; callers want dicts and lists."""
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value

@@ -186,11 +186,6 @@ def issue(new: NewInvoice, number_for, ogm_for, at: datetime) -> InvoiceRecord:
     raise NumberContention(f"{new.series}-{new.year}")
 
 
-def issued_number(contract_id: str, kind: str, period: str) -> str | None:
-    try:
-        return IssuedMarker.get(f"CONTRACT#{contract_id}", f"ISSUED#{kind}#{period}", consistent_read=True).number
-    except DoesNotExist:
-        return None
 
 
 def get_by_number(number: str) -> InvoiceRecord:
@@ -198,14 +193,8 @@ def get_by_number(number: str) -> InvoiceRecord:
     return InvoiceRecord.get(f"CUSTOMER#{index.customer_id}", f"INVOICE#{number}", consistent_read=True)
 
 
-def invoices_of(customer_id: str) -> list[InvoiceRecord]:
-    return list(InvoiceRecord.query(f"CUSTOMER#{customer_id}", InvoiceRecord.SK.startswith("INVOICE#")))
 
 
-def numbers_in_series(series: str, year: int) -> list[str]:
-    """Every number issued in a series and year (for invariant checks)."""
-    prefix = f"{year}-{series}-"
-    return sorted(index.PK.removeprefix("INVOICE#") for index in InvoiceIndex.scan(InvoiceIndex.PK.startswith(f"INVOICE#{prefix}")))
 
 
 def attach_document(invoice: InvoiceRecord, key: str) -> None:
