@@ -24,6 +24,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from wattdesk.stores import ledger
 from wattdesk.stores.base import WattDeskItem, transaction_connection
 
 MAX_NUMBER_ATTEMPTS = 50
@@ -168,6 +169,7 @@ def issue(new: NewInvoice, number_for, ogm_for, at: datetime) -> InvoiceRecord:
                     transaction.save(Counter(*counter_key, last=sequence), condition=Counter.PK.does_not_exist())
                 transaction.save(invoice, condition=InvoiceRecord.PK.does_not_exist())
                 transaction.save(InvoiceIndex(f"INVOICE#{number}", "INVOICE", customer_id=new.customer_id), condition=InvoiceIndex.PK.does_not_exist())
+                transaction.save(ledger.invoice_booked(invoice), condition=ledger.LedgerEntry.PK.does_not_exist())
                 if marker_key:
                     transaction.save(IssuedMarker(*marker_key, number=number), condition=IssuedMarker.PK.does_not_exist())
         except TransactWriteError as exc:
