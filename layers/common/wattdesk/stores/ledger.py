@@ -47,3 +47,17 @@ def entries(customer_id: str) -> list[LedgerEntry]:
 def balance(customer_id: str) -> Decimal:
     """What the customer owes (> 0) or is owed (< 0): the sum of the entries, nothing else."""
     return sum((Decimal(entry.amount) for entry in entries(customer_id)), Decimal("0.00"))
+
+
+def open_amount(customer_id: str, invoice_number: str) -> Decimal:
+    """What is still to be paid on one invoice: the sum of the entries that name it."""
+    return sum((Decimal(e.amount) for e in entries(customer_id) if e.invoice_number == invoice_number), Decimal("0.00"))
+
+
+def open_items(customer_id: str) -> dict[str, Decimal]:
+    """Invoice number -> amount still open (> 0), for every invoice not yet fully paid."""
+    per_invoice: dict[str, Decimal] = {}
+    for entry in entries(customer_id):
+        if entry.invoice_number:
+            per_invoice[entry.invoice_number] = per_invoice.get(entry.invoice_number, Decimal("0.00")) + Decimal(entry.amount)
+    return {number: amount for number, amount in per_invoice.items() if amount > 0}
