@@ -34,8 +34,9 @@ def invoice_booked(invoice) -> LedgerEntry:
         f"LEDGER#{invoice.issued_at}#INVOICE#{invoice.number}",
         kind="credit_note" if invoice.kind == "credit_note" else "invoice",
         amount=f"{amount:.2f}",
-        invoice_number=invoice.number,
-        reference=invoice.ogm,
+        # A credit note lowers what is open on the invoice it corrects.
+        invoice_number=invoice.corrects if invoice.kind == "credit_note" and invoice.corrects else invoice.number,
+        reference=invoice.number if invoice.kind == "credit_note" else invoice.ogm,
         booked_at=invoice.issued_at,
     )
 
