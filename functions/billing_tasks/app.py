@@ -39,6 +39,7 @@ class ItemFailure(BaseModel):
     run_id: Id
     contract: dict[str, str]
     error: str
+    cause: str | None = None
 
 
 class Finish(BaseModel):
@@ -62,7 +63,7 @@ def handler(event, context):
         case "send_invoice":
             return billing.send_invoice(task.customer_id, task.number)
         case "record_item_failure":
-            billing.record_item_failure(task.run_id, task.contract["contract_id"], task.contract["customer_id"], task.error)
+            billing.record_item_failure(task.run_id, task.contract["contract_id"], task.contract["customer_id"], task.error, task.cause)
             return {"recorded": True}
         case "finish_run":
             return billing.finish_run(task.run_id)

@@ -13,6 +13,7 @@ from typing import Any
 import time
 
 import moto.awslambda.models as lambda_models
+import moto.dynamodb.models as dynamodb_models
 import moto.stepfunctions.parser.asl.eval.callback.callback as callback_module
 import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_decl
 import moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function as wait_function
@@ -121,6 +122,94 @@ def running_executions(account: str, region: str) -> dict[str, list[dict[str, An
     return running
 
 
+def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    """moto's TransactWriteItems deep-copies every table a transaction touches to roll back on
+    failure: a transaction costs O(table size), so a billing run of n contracts costs O(n^2).
+    Same semantics here, cheaper: every condition is checked against the state before the
+    transaction (DynamoDB's rule; one operation per item is enforced, so checking first is
+    equivalent), nothing is written unless all pass, and only the touched items are backed up."""
+    import copy
+
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    seen: set[tuple[str, str]] = set()
+    operations = []
+    for item in transact_items:
+        if len(item) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(item.items()))
+        if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+            raise ValueError("Unsupported transaction operation")
+        table = self.get_table(op["TableName"])
+        if op_type == "Put":
+            attrs = op["Item"]
+            key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = attrs[table.range_key_attr]
+        else:
+            key = op["Key"]
+        unique = (str(op["TableName"]), str(dict(sorted(key.items()))))
+        if unique in seen:
+            raise MultipleTransactionsException()
+        seen.add(unique)
+        operations.append((op_type, op, key))
+
+    errors: list[tuple[Any, Any, Any]] = []
+    for _op_type, op, key in operations:
+        try:
+            current = self.get_item(op["TableName"], key)
+            condition = op.get("ConditionExpression")
+            if condition is not None:
+                expression = get_filter_expression(condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"))
+                if not expression.expr(current):
+                    original = current.to_json()["Attributes"] if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current else None
+                    raise ConditionalCheckFailed(item=original)
+            errors.append((None, None, None))
+        except ConditionalCheckFailed as exc:
+            errors.append(("ConditionalCheckFailed", str(exc.message), getattr(exc, "item", None)))
+        except Exception as exc:  # noqa: BLE001 - reported per item, as moto does
+            errors.append((type(exc).__name__, str(exc), None))
+    if any(code is not None for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+
+    backups = [(op["TableName"], key, copy.deepcopy(self.get_item(op["TableName"], key))) for _t, op, key in operations]
+    try:
+        for op_type, op, key in operations:
+            names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            if op_type == "Put":
+                self.put_item(op["TableName"], op["Item"], expression_attribute_names=names, expression_attribute_values=values)
+            elif op_type == "Delete":
+                self.delete_item(op["TableName"], key, expression_attribute_names=names, expression_attribute_values=values)
+            elif op_type == "Update":
+                self.update_item(op["TableName"], key, update_expression=op["UpdateExpression"], expression_attribute_names=names, expression_attribute_values=values)
+    except Exception:
+        for table_name, key, before in backups:
+            table = self.get_table(table_name)
+            hash_value = key[table.hash_key_attr]
+            range_value = key.get(table.range_key_attr) if table.range_key_attr else None
+            from moto.dynamodb.models.dynamo_type import DynamoType
+
+            hash_key, range_key = DynamoType(hash_value), DynamoType(range_value) if range_value is not None else None
+            if range_key is not None:
+                table.items[hash_key].pop(range_key, None)
+                if before is not None:
+                    table.items[hash_key][range_key] = before
+            else:
+                table.items.pop(hash_key, None)
+                if before is not None:
+                    table.items[hash_key] = before
+        raise
+
+
 def install(invoker: LambdaInvoker) -> None:
     """Routes Lambda invocations to `invoker(function_name, event)` and removes engine sleeps."""
     global _invoker
@@ -131,6 +220,8 @@ def install(invoker: LambdaInvoker) -> None:
         _originals["retry_time"] = retrier_decl.time
         _originals["notify"] = callback_module.CallbackEndpoint.notify
         _originals["wait_callback"] = callback_module.CallbackEndpoint.wait
+        _originals["transact"] = dynamodb_models.DynamoDBBackend.transact_write_items
+    dynamodb_models.DynamoDBBackend.transact_write_items = _transact_write_items
     lambda_models.LambdaFunction._invoke_lambda = _invoke_in_process
     callback_module.CallbackEndpoint.notify = _notify
     callback_module.CallbackEndpoint.wait = _wait
@@ -148,3 +239,4 @@ def uninstall() -> None:
         retrier_decl.time = _originals["retry_time"]
         callback_module.CallbackEndpoint.notify = _originals["notify"]
         callback_module.CallbackEndpoint.wait = _originals["wait_callback"]
+        dynamodb_models.DynamoDBBackend.transact_write_items = _originals["transact"]

@@ -20,13 +20,16 @@ from urllib.parse import parse_qs
 import boto3
 from moto import mock_aws
 
-from wattdesk_local import apigw, auth, outbox, patches, persistence
+from wattdesk_local import apigw, auth, outbox, patches, persistence, s3_events
 from wattdesk_local.lambdas import Invocation, LocalFunction
 from wattdesk_local.schedules import Schedule, scheduler_input
 from wattdesk_local.template import ACCOUNT_ID, REGION, Template, TemplateError
 
 log = logging.getLogger("wattdesk_local")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Waiting polls the engine: quickly at first (most waits are short), then backing off, because
+# every look copies the running executions' histories and competes with the handlers for the GIL.
+POLL_FIRST_S, POLL_MAX_S = 0.005, 0.1
 
 
 class ClockError(ValueError):
@@ -132,6 +135,7 @@ class LocalRuntime:
             self._create_resources()
             if self.options.state_dir is not None:
                 self._load_state()
+            s3_events.apply(self)
         except Exception:
             self.stop(save=False)
             raise
@@ -428,6 +432,8 @@ class LocalRuntime:
                         enabled=props.get("State", "ENABLED") == "ENABLED" and props.get("Enabled", True) is not False,
                     )
                 )
+            elif event["Type"] == "S3" and kind == "function":
+                s3_events.subscribe(self, logical, event_name, props)
             else:
                 self.unsupported.append(f"{logical}.{event_name} ({event['Type']})")
                 log.warning("event %s.%s of type %s is not emulated locally", logical, event_name, event["Type"])
@@ -626,6 +632,7 @@ class LocalRuntime:
         limit = timeout or self.options.settle_timeout_s
         deadline = time.monotonic() + limit
         previous: dict[str, int] | None = None
+        pause = POLL_FIRST_S
         while time.monotonic() < deadline:
             running = patches.running_executions(ACCOUNT_ID, REGION)
             idle = self._in_flight == 0 and patches.resumes.pending() == 0 and all(self._outstanding_tokens(events) > 0 for events in running.values())
@@ -633,19 +640,22 @@ class LocalRuntime:
             if idle and (not running or current == previous):
                 return
             previous = current
-            time.sleep(0.005)
+            time.sleep(pause)
+            pause = min(POLL_MAX_S, pause * 1.5)
         raise TimeoutError(f"executions still running after {limit}s: {sorted(previous or {})}")
 
     def wait_for_execution(self, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
         """Until the execution finishes or parks on a task token; returns describe_execution."""
         deadline = time.monotonic() + timeout
         previous = -1
+        pause = POLL_FIRST_S
         while time.monotonic() < deadline:
             events = patches.running_executions(ACCOUNT_ID, REGION).get(execution_arn)
             if events is None or (self._in_flight == 0 and patches.resumes.pending() == 0 and self._outstanding_tokens(events) > 0 and len(events) == previous):
                 return self.client("stepfunctions").describe_execution(executionArn=execution_arn)
             previous = len(events)
-            time.sleep(0.005)
+            time.sleep(pause)
+            pause = min(POLL_MAX_S, pause * 1.5)
         raise TimeoutError(f"{execution_arn} still running after {timeout}s")
 
     def _stop_running_executions(self) -> None:

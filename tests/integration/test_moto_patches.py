@@ -131,3 +131,49 @@ def test_resumed_task_tokens_count_as_work_until_the_engine_takes_them(runtime, 
     # Settled means the engine took the resume and ran on to the end, not just that nothing moved.
     assert patches.resumes.pending() == 0
     assert runtime.handle_api("GET", f"/pings/{ping_id}").json()["status"] == "DONE"
+
+
+def _transact_table(runtime):
+    return runtime.client("dynamodb"), "wattdesk-WattDeskTable"
+
+
+def test_a_transaction_with_one_failed_condition_writes_nothing_and_names_the_failed_item(runtime):
+    from botocore.exceptions import ClientError
+
+    dynamodb, table = _transact_table(runtime)
+    dynamodb.put_item(TableName=table, Item={"PK": {"S": "T#1"}, "SK": {"S": "A"}, "n": {"N": "1"}})
+    with pytest.raises(ClientError) as caught:
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"PK": {"S": "T#1"}, "SK": {"S": "B"}}, "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Update": {"TableName": table, "Key": {"PK": {"S": "T#1"}, "SK": {"S": "A"}}, "UpdateExpression": "SET n = :two",
+                        "ConditionExpression": "n = :zero", "ExpressionAttributeValues": {":two": {"N": "2"}, ":zero": {"N": "0"}}}},
+        ])
+    reasons = [reason["Code"] for reason in caught.value.response["CancellationReasons"]]
+    assert reasons == ["None", "ConditionalCheckFailed"]  # in request order, as AWS reports them
+    assert "Item" not in dynamodb.get_item(TableName=table, Key={"PK": {"S": "T#1"}, "SK": {"S": "B"}})
+    assert dynamodb.get_item(TableName=table, Key={"PK": {"S": "T#1"}, "SK": {"S": "A"}})["Item"]["n"] == {"N": "1"}
+
+
+def test_a_transaction_that_fails_while_writing_restores_the_items_it_touched(runtime):
+    from botocore.exceptions import ClientError
+
+    dynamodb, table = _transact_table(runtime)
+    dynamodb.put_item(TableName=table, Item={"PK": {"S": "T#2"}, "SK": {"S": "A"}, "n": {"N": "1"}})
+    with pytest.raises(ClientError):
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"PK": {"S": "T#2"}, "SK": {"S": "A"}, "n": {"N": "5"}}}},
+            {"Put": {"TableName": table, "Item": {"PK": {"S": "T#2"}, "SK": {"S": "C"}}}},
+            # Adding a number to a string fails only when applied, after the puts.
+            {"Update": {"TableName": table, "Key": {"PK": {"S": "T#2"}, "SK": {"S": "D"}}, "UpdateExpression": "SET s = :s + :one",
+                        "ExpressionAttributeValues": {":s": {"S": "x"}, ":one": {"N": "1"}}}},
+        ])
+    assert dynamodb.get_item(TableName=table, Key={"PK": {"S": "T#2"}, "SK": {"S": "A"}})["Item"]["n"] == {"N": "1"}
+    assert "Item" not in dynamodb.get_item(TableName=table, Key={"PK": {"S": "T#2"}, "SK": {"S": "C"}})
+
+
+def test_transactions_do_not_copy_the_table(runtime):
+    # The patch exists because moto deep-copies each touched table per transaction (O(n) each).
+    from moto.dynamodb.models import DynamoDBBackend
+
+    assert DynamoDBBackend.transact_write_items is patches._transact_write_items
+    assert "copy.deepcopy(\n                    self.tables[table_name]" in inspect.getsource(patches._originals["transact"])

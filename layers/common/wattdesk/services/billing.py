@@ -191,8 +191,21 @@ def send_invoice(customer_id: str, number: str) -> dict[str, Any]:
     return {"number": number, "mailed": sent}
 
 
-def record_item_failure(run_id: str, contract_id: str, customer_id: str, error: str) -> None:
-    store.record_item(run_id, contract_id, customer_id, "failed", clock.now(), reason=error)
+def record_item_failure(run_id: str, contract_id: str, customer_id: str, error: str, cause: str | None = None) -> None:
+    # The error name says what went wrong; the cause's first line, why (for the ops summary).
+    detail = _cause_summary(cause)
+    store.record_item(run_id, contract_id, customer_id, "failed", clock.now(), reason=f"{error}: {detail}" if detail else error)
+
+
+def _cause_summary(cause: str | None) -> str:
+    if not cause:
+        return ""
+    try:
+        parsed = json.loads(cause)
+        cause = parsed.get("errorMessage") or cause if isinstance(parsed, dict) else cause
+    except ValueError:
+        pass
+    return str(cause).strip().splitlines()[0][:300] if str(cause).strip() else ""
 
 
 def finish_run(run_id: str) -> dict[str, Any]:
