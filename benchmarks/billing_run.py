@@ -70,7 +70,14 @@ def measure(runtime: LocalRuntime, count: int, with_pdf: bool) -> dict:
             invoice_pdf.render_invoice = original
     transitions = sum(1 for event in runtime.history(fired[0].execution_arn) if event["type"].endswith("StateEntered"))
     issued = len([mail for mail in runtime.outbox() if mail["subject"].startswith("Uw factuur")])
-    return {"contracts": count, "pdf": with_pdf, "issued": issued, "seconds": elapsed, "per_second": issued / elapsed,
+    from wattdesk.services import billing
+    from wattdesk.stores import invoices as invoice_store
+
+    (run,) = invoice_store.runs()
+    summary = billing.run_view(run)
+    if summary["failed"]:
+        print(f"  {summary['failed']} failed: {sorted({item['reason'] for item in summary['failed_items']})}", flush=True)
+    return {"failed": summary["failed"], "contracts": count, "pdf": with_pdf, "issued": issued, "seconds": elapsed, "per_second": issued / elapsed,
             "dynamodb_writes_per_invoice": dynamodb_writes / max(1, issued), "parent_transitions": transitions}
 
 
@@ -78,12 +85,12 @@ def main() -> None:
     sizes = [int(arg) for arg in sys.argv[1:]] or [100, 1000]
     runtime = LocalRuntime(RuntimeOptions(start_time=JANUARY, settle_timeout_s=7200)).start()
     try:
-        print("| contracts | PDF | invoices | seconds | invoices/s | DynamoDB writes/invoice |")
-        print("| --- | --- | --- | --- | --- | --- |")
+        print("| contracts | PDF | invoices | failed | seconds | invoices/s | DynamoDB writes/invoice |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
         for size in sizes:
             for with_pdf in (False, True):
                 r = measure(runtime, size, with_pdf)
-                print(f"| {r['contracts']} | {'yes' if r['pdf'] else 'no'} | {r['issued']} | {r['seconds']:.1f} | {r['per_second']:.2f} | {r['dynamodb_writes_per_invoice']:.1f} |")
+                print(f"| {r['contracts']} | {'yes' if r['pdf'] else 'no'} | {r['issued']} | {r['failed']} | {r['seconds']:.1f} | {r['per_second']:.2f} | {r['dynamodb_writes_per_invoice']:.1f} |", flush=True)
         print("State transitions per invoice: the parent's few states are shared by the run; each item "
               "child runs IssueAdvanceInvoice, WasIssued, SendInvoice, ItemDone = 4 per invoice.")
     finally:

@@ -46,6 +46,7 @@ def make_contract(index: int, frequency: str, advance: str, language: str, start
         first_advance=advance, enrollment_id=f"test-{index}", created_at=MID_JANUARY.isoformat(), ended_on=ended_on,
         GSI1PK=store.contract_shard_key(contract_id), GSI1SK=f"{start.isoformat()}#{contract_id}",
     )
+    customer.GSI2PK, customer.GSI2SK = f"REFERRAL#WD{index:08d}", f"CUSTOMER#{customer_id}"
     with table_environment():
         assert store.create_customer_and_contract(customer, contract, [])
     return {"customer_id": customer_id, "contract_id": contract_id, "frequency": frequency, "advance": Decimal(advance), "language": language, "email": f"klant{index}@example.org"}
@@ -202,3 +203,51 @@ def test_operators_load_monthly_index_values_with_an_audit_trail(runtime, operat
 
         trail = [json.loads(entry.details) for entry in prices.index_audit("BELPEX_ELEC")]
     assert [(t["month"], t["from"], t["to"]) for t in trail] == [("2027-01", None, "85.10"), ("2027-01", "85.10", "85.25"), ("2027-02", None, "79.9")]
+
+
+def invoice_lines(runtime, number: str) -> list[dict]:
+    with table_environment():
+        from wattdesk.stores import invoices as store
+
+        return store.get_by_number(number).lines
+
+
+def test_a_referral_credits_both_sides_once_on_their_next_invoice(runtime):
+    from enrollment_support import enrollment, next_dso_sweep, submit
+
+    runtime.reset(MID_JANUARY)
+    referrer = make_contract(50, "monthly", "80.00", "nl", date(2027, 2, 1))
+    body = enrollment(runtime, language="nl", referral_code="wd00000050")  # codes are not case-sensitive
+    assert submit(runtime, body).status == 202
+    runtime.wait_until_settled()
+    next_dso_sweep(runtime)
+    with table_environment():
+        from wattdesk.stores import credits, enrollments
+
+        newcomer_id = next(c.PK.removeprefix("CUSTOMER#") for c in enrollments.CustomerRecord.scan(enrollments.CustomerRecord.email == body["customer"]["email"]))
+        newcomer_contract = next(enrollments.ContractRecord.query(f"CUSTOMER#{newcomer_id}", enrollments.ContractRecord.SK.startswith("CONTRACT#")))
+        assert [(c.amount, c.booked_on) for c in credits.credits(referrer["customer_id"])] == [("25.00", None)]
+        assert [(c.amount, c.booked_on) for c in credits.credits(newcomer_id)] == [("25.00", None)]
+
+    # The same person enrolling again with the same code: the pair was rewarded already.
+    again = enrollment(runtime, language="nl", email=body["customer"]["email"], referral_code="WD00000050")
+    assert submit(runtime, again).status == 202
+    runtime.wait_until_settled()
+    next_dso_sweep(runtime)
+    with table_environment():
+        assert len(credits.credits(referrer["customer_id"])) == 1
+
+    runtime.advance(to=datetime(2027, 4, 2, 8, 0, tzinfo=UTC))
+    issued = invoices(runtime)
+    referrer_invoices = [i for i in issued if i["customer_id"] == referrer["customer_id"]]
+    # 25.00 excl. VAT off at 6 %: 26.50 off the 80.00 advance of February only.
+    assert [(i["period"], i["total"]) for i in referrer_invoices] == [("2027-02", Decimal("53.50")), ("2027-03", Decimal("80.00")), ("2027-04", Decimal("80.00"))]
+    february = invoice_lines(runtime, referrer_invoices[0]["number"])
+    assert [(line["description_key"], line["amount"], line["vat_amount"]) for line in february] == [("advance", "75.47", "4.53"), ("referral_credit", "-25.00", "-1.50")]
+    first_of_newcomer = next(i for i in issued if i["contract_id"] == newcomer_contract.contract_id)
+    assert first_of_newcomer["total"] == Decimal(newcomer_contract.first_advance) - Decimal("26.50")
+    with table_environment():
+        assert [c.booked_on for c in credits.credits(referrer["customer_id"])] == [referrer_invoices[0]["number"]]
+        assert [c.booked_on for c in credits.credits(newcomer_id)] == [first_of_newcomer["number"]]
+    pdf = runtime.mail_attachment(runtime.outbox(referrer["email"])[0]["id"], runtime.outbox(referrer["email"])[0]["attachments"][0])
+    assert "Aanbrengkorting" in "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)

@@ -134,6 +134,12 @@ TITLES: dict[str, dict[str, str]] = {
     "advance": {"nl": "Voorschotfactuur", "fr": "Facture d'acompte", "de": "Abschlagsrechnung", "en": "Advance invoice"},
     "settlement": {"nl": "Afrekeningsfactuur", "fr": "Facture de régularisation", "de": "Abrechnung", "en": "Settlement invoice"},
     "final": {"nl": "Eindafrekening", "fr": "Facture de clôture", "de": "Schlussrechnung", "en": "Final invoice"},
+    "welcome_credit": {
+        "nl": ("Welkomstkorting {campaign}", "Welkomstkorting"),
+        "fr": ("Réduction de bienvenue {campaign}", "Réduction de bienvenue"),
+        "de": ("Willkommensgutschrift {campaign}", "Willkommensgutschrift"),
+        "en": ("Welcome credit {campaign}", "Welcome credit"),
+    },
     "extraordinary": {"nl": "Uitzonderlijke factuur", "fr": "Facture exceptionnelle", "de": "Sonderrechnung", "en": "Extraordinary invoice"},
     "credit_note": {"nl": "Creditnota", "fr": "Note de crédit", "de": "Gutschrift", "en": "Credit note"},
 }
@@ -281,10 +287,10 @@ LINE_TEXTS: dict[str, dict[str, str | tuple[str, ...]]] = {
         "en": ("Deduction of the advances invoiced (number: {count})", "Deduction of the advances invoiced"),
     },
     "referral_credit": {
-        "nl": "Korting voor het aanbrengen van een nieuwe klant",
-        "fr": "Réduction pour le parrainage d'un nouveau client",
-        "de": "Gutschrift für die Empfehlung eines Neukunden",
-        "en": "Referral credit for bringing in a new customer",
+        "nl": "Aanbrengkorting (klant-maakt-klant)",
+        "fr": "Réduction de parrainage",
+        "de": "Empfehlungsgutschrift",
+        "en": "Referral credit",
     },
     "extraordinary": {
         "nl": ("Uitzonderlijke aanrekening: {reason}", "Uitzonderlijke aanrekening"),

@@ -114,3 +114,13 @@ REGISTERS: dict[str, dict[str, Decimal]] = {
     "dual": {"day": Decimal("0.55"), "night": Decimal("0.45")},
     "exclusive_night": {"single": Decimal("0.60"), "exclusive_night": Decimal("0.40")},
 }
+
+
+# Referral credit per product family (the energy of the product enrolled for), in euro excluding
+# VAT, given to both the referrer and the new customer once per pair, on their next invoice.
+# Marketing changes these; they are configuration kept with the catalogue.
+REFERRAL_CREDITS: dict[str, Decimal] = {"electricity": Decimal("25.00"), "gas": Decimal("15.00")}
+
+
+def referral_credit(energy: str) -> Decimal:
+    return REFERRAL_CREDITS[energy]

@@ -233,6 +233,34 @@ def advance_invoice_lines(amount_incl_vat: Decimal, vat_rate: Decimal, period_la
     return [InvoiceLine("advance", _check_parameters(period_label_params), ONE, "piece", base, base, rate, tax)]
 
 
+# --- account credits (referral, welcome) -------------------------------------------------------
+
+
+def account_credit_line(reason_key: str, parameters: Mapping[str, str], amount_excl_vat: Decimal, vat_rate: Decimal) -> InvoiceLine:
+    """A credit granted to the customer (``reason_key`` e.g. ``"referral_credit"``), as a negative
+    line of one piece at the invoice's VAT rate: it lowers the VAT as a price reduction does.
+    Configured credit amounts exclude VAT. Code: ``credit.amount`` (not positive whole cents)."""
+    amount = _whole_cents(amount_excl_vat, "credit.amount", "credit")
+    if amount <= 0:
+        raise DomainError("credit.amount", f"a credit must be positive, got {amount}")
+    return make_line(reason_key, parameters, ONE, "piece", -amount, vat_rate)
+
+
+def lines_with_credits(lines: Sequence[InvoiceLine], credits: Sequence[tuple[str, Mapping[str, str], Decimal]], vat_rate: Decimal) -> tuple[list[InvoiceLine], list[int]]:
+    """``lines`` plus the credit lines that fit, oldest credit first, and the indexes of the credits
+    used. A credit fits when the invoice total incl. VAT stays at or above zero; a credit that does
+    not fit waits, whole, for a later invoice (an invoice never turns into a credit note this way)."""
+    result = list(lines)
+    used: list[int] = []
+    for index, (reason_key, parameters, amount) in enumerate(credits):
+        line = account_credit_line(reason_key, parameters, amount, vat_rate)
+        if totals([*result, line]).incl_vat < 0:
+            continue
+        result.append(line)
+        used.append(index)
+    return result, used
+
+
 # --- credit notes -------------------------------------------------------------------------------
 
 

@@ -19,6 +19,8 @@ from wattdesk.domain import invoice as invoice_rules
 from wattdesk.domain.advance import vat_rate
 from wattdesk.settings import get_settings
 from wattdesk.stores import enrollments as contracts_store
+from wattdesk.errors import TransientError
+from wattdesk.stores import credits as credits_store
 from wattdesk.stores import invoices as store
 from wattdesk.stores import sent_mail
 from wattdesk.stores.base import plain
@@ -100,7 +102,23 @@ def issue_advance(run_id: str, period: str, billing_date: date, contract_id: str
     customer = contracts_store.get_customer(customer_id)
     amount = Decimal(contract.advance_amount or contract.first_advance)
     rate = vat_rate(customer.customer_type, billing_date)
-    lines = invoice_rules.advance_invoice_lines(amount, rate, {"month": period})
+    for _attempt in range(3):
+        try:
+            return _issue_advance_once(run_id, period, billing_date, contract, customer, amount, rate, now)
+        except store.CreditsTaken:
+            continue  # another invoice of this customer booked a credit first: read them again
+    raise TransientError(f"account credits of contract {contract_id} kept changing")
+
+
+def _issue_advance_once(run_id, period, billing_date, contract, customer, amount, rate, now) -> dict[str, Any]:
+    contract_id, customer_id = contract.contract_id, customer.PK.removeprefix("CUSTOMER#")
+    # Referral and welcome credits are booked once, on the customer's next invoice.
+    pending = credits_store.pending_credits(customer_id)
+    lines, used = invoice_rules.lines_with_credits(
+        invoice_rules.advance_invoice_lines(amount, rate, {"month": period}),
+        [(credit.reason, credit.params, Decimal(credit.amount)) for credit in pending],
+        rate,
+    )
     totals = invoice_rules.totals(lines)
     series = invoice_rules.SERIES[invoice_rules.InvoiceKind.ADVANCE]
     year = billing_date.year
@@ -124,6 +142,7 @@ def issue_advance(run_id: str, period: str, billing_date: date, contract_id: str
             number_for=lambda sequence: invoice_rules.format_number(series, year, sequence),
             ogm_for=lambda sequence: invoice_rules.ogm_for(series, year, sequence),
             at=now,
+            credits=tuple(pending[i] for i in used),
         )
     except store.AlreadyIssued as exc:
         store.record_item(run_id, contract_id, customer_id, "skipped", now, reason="already issued", number=exc.number)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import hmac
 import json
 import re
@@ -20,7 +21,7 @@ from wattdesk.adapters.aws import client
 from wattdesk.adapters.mail import Attachment, Mail, send_mail
 from wattdesk.adapters.mail_texts import FREQUENCIES, render
 from wattdesk.domain import advance as advance_rules
-from wattdesk.domain.catalogue import PRODUCTS
+from wattdesk.domain.catalogue import PRODUCTS, referral_credit
 from wattdesk.domain.enrollment_request import EnrollmentRequest
 from wattdesk.domain.enrollment_rules import BlockReason, EnrollmentContext, block_reasons, hard_problems
 from wattdesk.domain.contact import validate_email, validate_phone
@@ -30,6 +31,7 @@ from wattdesk.domain.vat_number import validate_be_vat
 from wattdesk.domain.errors import DomainError, ValidationProblem
 from wattdesk.domain.working_days import add_working_days
 from wattdesk.settings import get_settings
+from wattdesk.stores import credits as credits_store
 from wattdesk.stores import enrollments as store
 from wattdesk.stores import sent_mail
 from wattdesk.stores.base import plain
@@ -513,6 +515,8 @@ def create_contract(enrollment_id: str, eav_kwh: dict[str, int]) -> dict[str, An
     record.update(
         actions=[
             store.EnrollmentRecord.customer_id.set(customer_id),
+    if request.referral_code:
+        _reward_referral(request, customer_id, now)
             store.EnrollmentRecord.contract_id.set(contract_id),
             store.EnrollmentRecord.first_advance.set(str(amount)),
             store.EnrollmentRecord.eav.set({ean: int(kwh) for ean, kwh in eav_kwh.items()}),
@@ -523,6 +527,21 @@ def create_contract(enrollment_id: str, eav_kwh: dict[str, int]) -> dict[str, An
 
 def _referral_code(customer_id: str) -> str:
     return "WD" + uuid.UUID(customer_id).hex[:8].upper()
+
+def _reward_referral(request: EnrollmentRequest, customer_id: str, now) -> None:
+    """A confirmed enrollment with a referral code credits both sides once, on their next invoice.
+    The pair is the code's owner and the new customer's e-mail address, so a second enrollment of
+    the same person with the same code rewards nobody again."""
+    owner = store.referral_owner_customer(request.referral_code or "")
+    if owner is None or owner.email.lower() == request.customer.email.lower():
+        return  # unknown or own code: the enrollment rules blocked it; an operator confirmed anyway
+    owner_id = owner.PK.removeprefix("CUSTOMER#")
+    energy = PRODUCTS[request.product_code].energy
+    amount = referral_credit(energy)
+    pair = hashlib.sha256(request.customer.email.lower().encode()).hexdigest()[:24]
+    params = {"energy": energy}
+    credits_store.grant_referral(owner_id, customer_id, pair, (amount, amount), params, now)
+
 
 
 def render_contract(enrollment_id: str) -> dict[str, Any]:

@@ -365,6 +365,12 @@ def end_contract(customer_id: str, contract_id: str, status: str, on: str, eans:
         EanClaim(f"EAN#{ean}", f"CONTRACT#{contract_id}").delete()
 
 
+def referral_owner_customer(code: str) -> CustomerRecord | None:
+    for key in CustomerRecord.lookup.query(f"REFERRAL#{code.strip().upper()}"):
+        return CustomerRecord.get(key.PK, "CUSTOMER")
+    return None
+
+
 def referral_owner(code: str) -> str | None:
     for key in CustomerRecord.lookup.query(f"REFERRAL#{code.upper()}"):
         return CustomerRecord.get(key.PK, "CUSTOMER").email.lower()

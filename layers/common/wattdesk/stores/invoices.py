@@ -25,6 +25,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from wattdesk.stores import ledger
+from wattdesk.stores.credits import AccountCredit
 from wattdesk.stores.base import WattDeskItem, transaction_connection
 
 MAX_NUMBER_ATTEMPTS = 50
@@ -40,6 +41,10 @@ class AlreadyIssued(Exception):
 
 class NumberContention(RuntimeError):
     """Too many writers took the next number at the same time; retry later."""
+
+
+class CreditsTaken(RuntimeError):
+    """A credit meant for this invoice was booked on another invoice meanwhile: read them again."""
 
 
 class Counter(WattDeskItem):
@@ -125,12 +130,13 @@ def _cancelled_by(exc: TransactWriteError) -> list[str | None]:
     return [reason.code if reason is not None else None for reason in exc.cancellation_reasons or []]
 
 
-def issue(new: NewInvoice, number_for, ogm_for, at: datetime) -> InvoiceRecord:
+def issue(new: NewInvoice, number_for, ogm_for, at: datetime, credits: tuple[AccountCredit, ...] = ()) -> InvoiceRecord:
     """Stores the invoice under the next number of its series and year.
 
     `number_for(sequence) -> "2027-A-000001"` and `ogm_for(sequence)` come from the domain. The
     once-only marker (contract, kind, period) makes a replay raise AlreadyIssued instead of
-    issuing a second invoice."""
+    issuing a second invoice. ``credits`` are the account credits the invoice's lines use: each is
+    marked booked on this invoice in the same transaction, only if it is still unbooked."""
     counter_key = (f"COUNTER#{new.series}#{new.year}", "COUNTER")
     marker_key = (f"CONTRACT#{new.contract_id}", f"ISSUED#{new.kind}#{new.period}") if new.period else None
     for _attempt in range(MAX_NUMBER_ATTEMPTS):
@@ -172,6 +178,8 @@ def issue(new: NewInvoice, number_for, ogm_for, at: datetime) -> InvoiceRecord:
                 transaction.save(ledger.invoice_booked(invoice), condition=ledger.LedgerEntry.PK.does_not_exist())
                 if marker_key:
                     transaction.save(IssuedMarker(*marker_key, number=number), condition=IssuedMarker.PK.does_not_exist())
+                for credit in credits:
+                    transaction.update(credit, actions=[AccountCredit.booked_on.set(number)], condition=AccountCredit.booked_on.does_not_exist() & AccountCredit.PK.exists())
         except TransactWriteError as exc:
             reasons = _cancelled_by(exc)
             if "ConditionalCheckFailed" not in reasons and "TransactionConflict" not in reasons:
@@ -183,6 +191,9 @@ def issue(new: NewInvoice, number_for, ogm_for, at: datetime) -> InvoiceRecord:
                     raise AlreadyIssued(IssuedMarker.get(*marker_key, consistent_read=True).number) from exc
                 except DoesNotExist:
                     pass
+            for credit in credits:
+                if AccountCredit.get(credit.PK, credit.SK, consistent_read=True).booked_on:
+                    raise CreditsTaken(credit.SK) from exc
             continue  # another writer took this number: read the counter again
         return invoice
     raise NumberContention(f"{new.series}-{new.year}")
