@@ -20,7 +20,7 @@ from wattdesk.domain.advance import advance_bounds, check_advance_change
 from wattdesk.domain.money import format_amount
 from wattdesk.domain.pricing import PRICE_BOOK_EXAMPLE, index_names, parse_index_value
 from wattdesk.observability import lambda_handler
-from wattdesk.services import billing
+from wattdesk.services import billing, product_change
 from wattdesk.settings import get_settings
 from wattdesk.stores import enrollments as contracts
 from wattdesk.stores import invoices as store
@@ -38,6 +38,18 @@ class IndexLoad(BaseModel):
 class AdvanceChange(BaseModel):
     amount: str = Field(pattern=r"^\d{1,6}(\.\d{1,2})?$", description='The new advance in euro, e.g. "95.00".')
     reason: str | None = Field(default=None, max_length=500)
+
+
+class ProductChange(BaseModel):
+    product_code: str = Field(min_length=1, max_length=40, description="The product to switch to, e.g. ELEC-VAR-1Y.")
+    reason: str | None = Field(default=None, max_length=500)
+
+
+def _change_product(customer_id: str, contract_id: str, body: ProductChange, actor: str) -> dict:
+    try:
+        return product_change.change_product(customer_id, contract_id, body.product_code, actor, body.reason)
+    except product_change.ContractNotFound as exc:
+        raise NotFound("This contract") from exc
 
 
 def _advance_view(contract) -> dict:
@@ -122,6 +134,16 @@ def _app():
     def change_advance_by_operator(customer_id: Annotated[str, Path(max_length=64)], contract_id: Annotated[str, Path(max_length=64)], body: AdvanceChange):
         operator = require_group(app, "operators")
         return _change_advance(customer_id, contract_id, body, operator.username, by_operator=True)
+
+    @app.post("/me/contracts/<contract_id>/product-change")
+    def change_product(contract_id: Annotated[str, Path(max_length=64)], body: ProductChange):
+        who = principal(app)
+        return _change_product(who.customer_id or "-", contract_id, body, who.username)
+
+    @app.post("/ops/customers/<customer_id>/contracts/<contract_id>/product-change")
+    def change_product_by_operator(customer_id: Annotated[str, Path(max_length=64)], contract_id: Annotated[str, Path(max_length=64)], body: ProductChange):
+        operator = require_group(app, "operators")
+        return _change_product(customer_id, contract_id, body, operator.username)
 
     @app.get("/me/invoices/<number>/pdf")
     def invoice_pdf(number: Annotated[str, Path(pattern=r"^\d{4}-[A-Z]-\d{6}$")]):

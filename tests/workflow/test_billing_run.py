@@ -52,12 +52,17 @@ def make_contract(index: int, frequency: str, advance: str, language: str, start
     return {"customer_id": customer_id, "contract_id": contract_id, "frequency": frequency, "advance": Decimal(advance), "language": language, "email": f"klant{index}@example.org"}
 
 
+def billing_mails(runtime, email: str) -> list[dict]:
+    """The invoice and credit-note mails (reminders of unpaid advances are the dunning tests' business)."""
+    return [m for m in runtime.outbox(email) if any(name.startswith(("invoice-", "credit-note-")) for name in m["attachments"])]
+
+
 def invoices(runtime) -> list[dict]:
     items = runtime.client("dynamodb").scan(TableName="wattdesk-WattDeskTable", FilterExpression="begins_with(SK, :sk)", ExpressionAttributeValues={":sk": {"S": "INVOICE#"}})["Items"]
     import json
 
     return sorted(
-        ({"number": i["number"]["S"], "customer_id": i["customer_id"]["S"], "contract_id": i["contract_id"]["S"], "period": i["period"]["S"], "due_date": i["due_date"]["S"],
+        ({"number": i["number"]["S"], "customer_id": i["customer_id"]["S"], "contract_id": i["contract_id"]["S"], "period": i["period"]["S"], "due_date": i.get("due_date", {}).get("S"), "kind": i["kind"]["S"],
           "issue_date": i["issue_date"]["S"], "total": Decimal(json.loads(i["totals_json"]["S"])["incl_vat"]), "ogm": i["ogm"]["S"], "document_key": i.get("document_key", {}).get("S")} for i in items),
         key=lambda invoice: invoice["number"],
     )
@@ -96,11 +101,11 @@ def test_three_months_of_advance_invoices_exactly_once(runtime, portfolio, opera
     assert len({invoice["ogm"] for invoice in issued}) == 48
     # One mail per invoice, in the customer's language, with the PDF.
     for contract in portfolio["billed"]:
-        mails = runtime.outbox(contract["email"])
+        mails = billing_mails(runtime, contract["email"])
         assert len(mails) == len(expected_periods[contract["contract_id"]])
         assert {m["language"] for m in mails} == {contract["language"]}
         assert all(len(m["attachments"]) == 1 for m in mails)
-    assert runtime.outbox(portfolio["later"]["email"]) == [] and runtime.outbox(portfolio["ended"]["email"]) == []
+    assert billing_mails(runtime, portfolio["later"]["email"]) == [] and billing_mails(runtime, portfolio["ended"]["email"]) == []
 
     runs = runtime.handle_api("GET", "/ops/billing-runs", operator).json()["items"]
     april = next(run for run in runs if run["period"] == "2027-04")
@@ -142,13 +147,13 @@ def test_direct_debit_invoices_carry_no_payment_qr(runtime):
     runtime.advance(to=datetime(2027, 2, 1, 8, 0, tzinfo=UTC))
 
     def qr_codes(contract):
-        mail = runtime.outbox(contract["email"])[0]
+        mail = billing_mails(runtime, contract["email"])[0]
         pdf = runtime.mail_attachment(mail["id"], mail["attachments"][0])
         return [code.text for page in PdfReader(io.BytesIO(pdf)).pages for image in page.images for code in zxingcpp.read_barcodes(image.image)]
 
     assert len(qr_codes(transfer)) == 1 and "EUR75" in qr_codes(transfer)[0]
     assert qr_codes(debit) == []
-    assert "domiciliation" in runtime.outbox(debit["email"])[0]["text"]
+    assert "domiciliation" in billing_mails(runtime, debit["email"])[0]["text"]
 
 
 def test_customer_changes_the_advance_within_bounds_and_the_next_invoice_uses_it(runtime, operator):
@@ -249,5 +254,52 @@ def test_a_referral_credits_both_sides_once_on_their_next_invoice(runtime):
     with table_environment():
         assert [c.booked_on for c in credits.credits(referrer["customer_id"])] == [referrer_invoices[0]["number"]]
         assert [c.booked_on for c in credits.credits(newcomer_id)] == [first_of_newcomer["number"]]
-    pdf = runtime.mail_attachment(runtime.outbox(referrer["email"])[0]["id"], runtime.outbox(referrer["email"])[0]["attachments"][0])
+    first_mail = billing_mails(runtime, referrer["email"])[0]
+    pdf = runtime.mail_attachment(first_mail["id"], first_mail["attachments"][0])
     assert "Aanbrengkorting" in "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_a_product_change_mid_month_credits_the_months_advance_and_issues_a_new_one(runtime, operator):
+    runtime.reset(MID_JANUARY)
+    running = make_contract(60, "monthly", "80.00", "fr", date(2027, 2, 1))
+    future = make_contract(61, "monthly", "80.00", "nl", date(2027, 5, 1))
+    runtime.advance(to=datetime(2027, 3, 15, 9, 0, tzinfo=UTC))
+    assert [(i["number"], i["period"]) for i in invoices(runtime)] == [("2027-A-000001", "2027-02"), ("2027-A-000002", "2027-03")]
+    token = {"Authorization": runtime.login(running["email"], ["customers"], {"custom:customer_id": running["customer_id"]})["id_token"]}
+    url = f"/me/contracts/{running['contract_id']}/product-change"
+
+    wrong_energy = runtime.handle_api("POST", url, token, {"product_code": "GAS-VAR-1Y"})
+    assert wrong_energy.status == 400 and wrong_energy.json()["errors"][0]["code"] == "product.energy"
+    changed = runtime.handle_api("POST", url, token, {"product_code": "ELEC-VAR-1Y"})
+    assert changed.status == 200, changed.body
+    # Variable product, 3,000 kWh single meter: (3000 x 0.1290 + 3000 x 0.1250 + 48.00) x 1.06 / 12 = 71.55 -> 72.00.
+    assert changed.json() == {
+        "contract_id": running["contract_id"], "product_code": "ELEC-VAR-1Y", "effective_from": "2027-03-01", "advance": "72.00",
+        "correction": {"corrected": "2027-A-000002", "credit_note": "2027-C-000001", "new_invoice": "2027-A-000003"},
+    }
+    # A retried request answers the same and issues nothing more.
+    assert runtime.handle_api("POST", url, token, {"product_code": "ELEC-VAR-1Y"}).json() == changed.json()
+    with table_environment():
+        from wattdesk.stores import invoices as store
+        from wattdesk.stores import ledger
+
+        credit_note, replacement = store.get_by_number("2027-C-000001"), store.get_by_number("2027-A-000003")
+        assert (credit_note.kind, credit_note.corrects, credit_note.totals["incl_vat"]) == ("credit_note", "2027-A-000002", "-80.00")
+        assert (replacement.period, replacement.issue_date, replacement.due_date, replacement.totals["incl_vat"]) == ("2027-03", "2027-03-15", "2027-03-30", "72.00")
+        assert ledger.open_amount(running["customer_id"], "2027-A-000002") == Decimal("0.00")
+    mails = billing_mails(runtime, running["email"])
+    assert sorted(m["subject"] for m in mails) == ["Note de crédit 2027-C-000001 sur la facture 2027-A-000002", "Votre facture 2027-A-000001", "Votre facture 2027-A-000002", "Votre facture 2027-A-000003"]
+    credit_mail = next(m for m in mails if m["subject"].startswith("Note de crédit"))
+    pdf = runtime.mail_attachment(credit_mail["id"], credit_mail["attachments"][0])
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Note de crédit" in text and "2027-A-000002" in text
+
+    # Before its start, a contract changes product from the start: nothing to correct.
+    ops_url = f"/ops/customers/{future['customer_id']}/contracts/{future['contract_id']}/product-change"
+    assert runtime.handle_api("POST", ops_url, token, {"product_code": "ELEC-VAR-1Y"}).status == 403
+    early = runtime.handle_api("POST", ops_url, operator, {"product_code": "ELEC-VAR-1Y", "reason": "Klant belde"}).json()
+    assert (early["effective_from"], early["correction"]) == ("2027-05-01", None)
+
+    runtime.advance(to=datetime(2027, 5, 2, 8, 0, tzinfo=UTC))
+    later = [(i["number"], i["contract_id"] == running["contract_id"], i["period"], i["total"]) for i in invoices(runtime) if i["kind"] == "advance"][3:]
+    assert later == [("2027-A-000004", True, "2027-04", Decimal("72.00")), ("2027-A-000005", True, "2027-05", Decimal("72.00")), ("2027-A-000006", False, "2027-05", Decimal("72.00"))]

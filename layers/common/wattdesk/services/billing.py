@@ -196,6 +196,13 @@ def send_invoice(customer_id: str, number: str) -> dict[str, Any]:
         key = documents.store_document("invoices", f"invoice-{number}.pdf", pdf)
         store.attach_document(invoice, key)
     language = invoice.language
+    if invoice.kind == "credit_note":
+        subject, text = render(
+            "credit_note_issued", language, first_name=customer.first_name, number=number, corrects=invoice.corrects,
+            amount=documents.money(-Decimal(invoice.totals["incl_vat"]), language),
+        )
+        sent = sent_mail.send_once(f"INVOICE#{number}", "issued", Mail(to=customer.email, subject=subject, text=text, language=language, attachments=(Attachment(f"credit-note-{number}.pdf", pdf),)))
+        return {"number": number, "mailed": sent}
     subject, text = render(
         "invoice_issued",
         language,

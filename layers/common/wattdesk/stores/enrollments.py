@@ -115,6 +115,8 @@ class ContractRecord(WattDeskItem):
     first_advance = UnicodeAttribute()
     # Set when the customer or an operator changes the advance (billing issue); else first_advance.
     advance_amount = UnicodeAttribute(null=True)
+    # Product changes: [{"product_code", "from", "asked_at", "by"}], oldest first.
+    product_history = ListAttribute(of=MapAttribute, default=list)
     enrollment_id = UnicodeAttribute()
     created_at = UnicodeAttribute()
     ended_on = UnicodeAttribute(null=True)
@@ -351,6 +353,28 @@ def change_advance(customer_id: str, contract_id: str, amount: str, actor: str, 
     AuditEntry(
         f"CUSTOMER#{customer_id}", f"AUDIT#{at.isoformat()}#{uuid.uuid4().hex[:8]}", at=at.isoformat(), actor=actor, action="advance_changed",
         details=json.dumps({"contract_id": contract_id, "from": previous, "to": amount, "reason": reason}, sort_keys=True),
+    ).save()
+    return get_contract(customer_id, contract_id)
+
+
+def change_product(customer_id: str, contract_id: str, current_code: str, new_code: str, effective: str, first_advance: str, actor: str, reason: str | None, at: datetime) -> ContractRecord:
+    """Switches the contract's product from `effective` on, only if it still has `current_code`
+    (two concurrent changes cannot both apply); the computed advance follows the new product and
+    a customer-chosen advance is dropped. Audited."""
+    contract = get_contract(customer_id, contract_id)
+    entry = {"product_code": new_code, "from": effective, "asked_at": at.isoformat(), "by": actor, "previous": current_code}
+    contract.update(
+        actions=[
+            ContractRecord.product_code.set(new_code),
+            ContractRecord.first_advance.set(first_advance),
+            ContractRecord.advance_amount.remove(),
+            ContractRecord.product_history.set((ContractRecord.product_history | []).append([entry])),
+        ],
+        condition=ContractRecord.product_code == current_code,
+    )
+    AuditEntry(
+        f"CUSTOMER#{customer_id}", f"AUDIT#{at.isoformat()}#{uuid.uuid4().hex[:8]}", at=at.isoformat(), actor=actor, action="product_changed",
+        details=json.dumps({"contract_id": contract_id, "from": current_code, "to": new_code, "effective": effective, "reason": reason}, sort_keys=True),
     ).save()
     return get_contract(customer_id, contract_id)
 

@@ -124,6 +124,8 @@ class NewInvoice:
     totals: dict[str, Any]
     corrects: str | None = None
     run_id: str | None = None
+    # The once-only marker's name when it is not "<kind>#<period>" (credit notes, replacements).
+    once_key: str | None = None
 
 
 def _cancelled_by(exc: TransactWriteError) -> list[str | None]:
@@ -138,7 +140,7 @@ def issue(new: NewInvoice, number_for, ogm_for, at: datetime, credits: tuple[Acc
     issuing a second invoice. ``credits`` are the account credits the invoice's lines use: each is
     marked booked on this invoice in the same transaction, only if it is still unbooked."""
     counter_key = (f"COUNTER#{new.series}#{new.year}", "COUNTER")
-    marker_key = (f"CONTRACT#{new.contract_id}", f"ISSUED#{new.kind}#{new.period}") if new.period else None
+    marker_key = (f"CONTRACT#{new.contract_id}", f"ISSUED#{new.once_key or f'{new.kind}#{new.period}'}") if new.period or new.once_key else None
     for _attempt in range(MAX_NUMBER_ATTEMPTS):
         try:
             current = Counter.get(*counter_key, consistent_read=True).last
@@ -208,6 +210,14 @@ def get_by_number(number: str) -> InvoiceRecord:
 
 
 
+
+
+def issued_number(contract_id: str, once_key: str) -> str | None:
+    """The invoice issued under a once-only marker (e.g. "advance#2027-03"), if any."""
+    try:
+        return IssuedMarker.get(f"CONTRACT#{contract_id}", f"ISSUED#{once_key}", consistent_read=True).number
+    except DoesNotExist:
+        return None
 
 
 def attach_document(invoice: InvoiceRecord, key: str) -> None:
