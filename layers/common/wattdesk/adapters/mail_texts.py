@@ -68,3 +68,8 @@ def render(kind: str, language: str, **values: object) -> tuple[str, str]:
         environment.get_template(f"{kind}.{language}.subject").render(**values),
         environment.get_template(f"{kind}.{language}.body").render(**values),
     )
+
+# Billing corrections (issue 5): credit notes.
+from wattdesk.adapters.billing_mail_texts import BILLING_TEXTS  # noqa: E402
+
+TEXTS.update(BILLING_TEXTS)
