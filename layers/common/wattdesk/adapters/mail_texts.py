@@ -73,3 +73,8 @@ def render(kind: str, language: str, **values: object) -> tuple[str, str]:
 from wattdesk.adapters.billing_mail_texts import BILLING_TEXTS  # noqa: E402
 
 TEXTS.update(BILLING_TEXTS)
+
+# Complaints (issue 9): their texts live in their own module and join the same templates.
+from wattdesk.adapters.complaint_mail_texts import COMPLAINT_TEXTS  # noqa: E402
+
+TEXTS.update(COMPLAINT_TEXTS)
