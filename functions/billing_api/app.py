@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -17,6 +18,7 @@ from wattdesk.adapters import documents
 from wattdesk.adapters.aws import client
 from wattdesk.api import NotFound, make_resolver, principal, require_group
 from wattdesk.domain.advance import advance_bounds, check_advance_change
+from wattdesk.domain.errors import DomainError
 from wattdesk.domain.money import format_amount
 from wattdesk.domain.pricing import PRICE_BOOK_EXAMPLE, index_names, parse_index_value
 from wattdesk.observability import lambda_handler
@@ -88,6 +90,23 @@ def _app():
             input=json.dumps({"as_of": f"{body.billing_date.isoformat()}T12:00:00Z"}),
         )
         return {"run_id": run_id, "status_url": f"/ops/billing-runs/{run_id}"}, 202
+
+    @app.post("/ops/billing-runs/<run_id>/redrive")
+    def redrive_failed_items(run_id: Annotated[str, Path(max_length=80)]):
+        require_group(app, "operators")
+        try:
+            run = billing.run_view(store.get_run(run_id))
+        except store.BillingRun.DoesNotExist as exc:
+            raise NotFound("This billing run") from exc
+        if run["status"] == "RUNNING" or not run["failed"]:
+            raise DomainError("billing_run.nothing_to_redrive", "Only a finished run with failed items can be re-driven.", "run_id")
+        redrive_id = f"{run_id[:60]}-redrive-{uuid.uuid4().hex[:6]}"
+        client("stepfunctions").start_execution(
+            stateMachineArn=get_settings().billing_run_state_machine_arn,
+            name=redrive_id,
+            input=json.dumps({"as_of": f"{run['billing_date']}T12:00:00Z", "redrive_of": run_id}),
+        )
+        return {"run_id": redrive_id, "redrive_of": run_id, "items": run["failed"], "status_url": f"/ops/billing-runs/{redrive_id}"}, 202
 
     @app.get("/ops/billing-runs")
     def list_runs():

@@ -18,6 +18,7 @@ class Prepare(BaseModel):
     action: Literal["prepare_run"]
     as_of: str = Field(min_length=10, description="The scheduled time; the billing date is its date in Brussels.")
     run_id: Id  # the execution's name: one run record per execution
+    execution_input: dict = Field(default_factory=dict)  # carries redrive_of for a re-drive of failed items
 
 
 class Issue(BaseModel):
@@ -57,7 +58,7 @@ def handler(event, context):
     logger().info("billing task", extra={"action": task.action})
     match task.action:
         case "prepare_run":
-            return billing.prepare_run(billing.billing_date_of(task.as_of), task.run_id)
+            return billing.prepare_run(billing.billing_date_of(task.as_of), task.run_id, redrive_of=task.execution_input.get("redrive_of"))
         case "issue_advance":
             return billing.issue_advance(task.run_id, task.period, task.billing_date, task.contract["contract_id"], task.contract["customer_id"])
         case "send_invoice":

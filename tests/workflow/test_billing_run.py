@@ -303,3 +303,29 @@ def test_a_product_change_mid_month_credits_the_months_advance_and_issues_a_new_
     runtime.advance(to=datetime(2027, 5, 2, 8, 0, tzinfo=UTC))
     later = [(i["number"], i["contract_id"] == running["contract_id"], i["period"], i["total"]) for i in invoices(runtime) if i["kind"] == "advance"][3:]
     assert later == [("2027-A-000004", True, "2027-04", Decimal("72.00")), ("2027-A-000005", True, "2027-05", Decimal("72.00")), ("2027-A-000006", False, "2027-05", Decimal("72.00"))]
+
+
+def test_failed_items_are_listed_with_their_reason_and_re_driven_alone(runtime, operator):
+    runtime.reset(MID_JANUARY)
+    good = [make_contract(70 + i, "monthly", "70.00", "nl", date(2027, 2, 1)) for i in range(3)]
+    broken = make_contract(73, "monthly", "70.00", "nl", date(2027, 2, 1))
+    # An unexpected error is not retried (only named transient errors are): the item fails once.
+    runtime.inject_fault("BillingTasksFunction", "ValueError", times=1, when={"action": "issue_advance", "contract": {"contract_id": broken["contract_id"], "customer_id": broken["customer_id"]}})
+    runtime.advance(to=datetime(2027, 2, 1, 8, 0, tzinfo=UTC))
+    (run,) = runtime.handle_api("GET", "/ops/billing-runs", operator).json()["items"]
+    assert (run["status"], run["issued"], run["failed"]) == ("COMPLETED_WITH_FAILURES", 3, 1)
+    assert run["failed_items"] == [{"contract_id": broken["contract_id"], "reason": "ValueError: injected by the local runtime"}]
+    assert runtime.handle_api("POST", f"/ops/billing-runs/{run['run_id']}/redrive", {"Authorization": runtime.login("c@example.org", ["customers"])["id_token"]}).status == 403
+
+    redrive = runtime.handle_api("POST", f"/ops/billing-runs/{run['run_id']}/redrive", operator)
+    assert redrive.status == 202 and redrive.json()["items"] == 1
+    runtime.wait_until_settled()
+    summary = runtime.handle_api("GET", redrive.json()["status_url"], operator).json()
+    assert (summary["status"], summary["items"], summary["issued"], summary["skipped"], summary["failed"]) == ("COMPLETED", 1, 1, 0, 0)
+    issued = invoices(runtime)
+    assert [i["number"] for i in issued] == ["2027-A-000001", "2027-A-000002", "2027-A-000003", "2027-A-000004"]
+    assert issued[-1]["contract_id"] == broken["contract_id"]
+    assert all(len(billing_mails(runtime, c["email"])) == 1 for c in [*good, broken])
+    # Nothing failed in the re-drive: a second one is refused.
+    again = runtime.handle_api("POST", f"/ops/billing-runs/{summary['run_id']}/redrive", operator)
+    assert again.status == 400 and again.json()["errors"][0]["code"] == "billing_run.nothing_to_redrive"

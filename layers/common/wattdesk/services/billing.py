@@ -64,12 +64,22 @@ def is_in_rhythm(contract: contracts_store.ContractRecord, billing_date: date) -
     return billing_date >= first_billed and _months_between(first_billed, billing_date) % step == 0
 
 
-def prepare_run(billing_date: date, run_id: str) -> dict[str, Any]:
+def _contracts_to_consider(redrive_of: str | None):
+    if redrive_of is None:
+        yield from contracts_store.all_contracts()
+        return
+    # A re-drive takes only the items that failed in that run; the rest were issued or skipped.
+    for item in store.run_items(redrive_of):
+        if item.outcome == "failed":
+            yield contracts_store.get_contract(item.customer_id, item.contract_id)
+
+
+def prepare_run(billing_date: date, run_id: str, redrive_of: str | None = None) -> dict[str, Any]:
     now = clock.now()
     period = period_of(billing_date)
     store.start_run(run_id, billing_date.isoformat(), period, now)
     items = []
-    for contract in contracts_store.all_contracts():
+    for contract in _contracts_to_consider(redrive_of):
         customer_id = contract.PK.removeprefix("CUSTOMER#")
         reason = due_reason(contract, billing_date)
         if reason is None and not is_in_rhythm(contract, billing_date):
