@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +75,15 @@ class LocalServer:
 
     def log(self) -> str:
         return self.log_path.read_text()
+
+
+@contextmanager
+def table_environment():
+    """The environment the stores read, for tests that create or read records directly."""
+    saved = {key: os.environ.get(key) for key in ("TABLE_NAME", "AWS_REGION")}
+    os.environ.update({"TABLE_NAME": "wattdesk-WattDeskTable", "AWS_REGION": "eu-west-1"})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)

@@ -4,27 +4,16 @@ got (mails, PDFs) for the dunning and payment-plan workflows."""
 from __future__ import annotations
 
 import io
-import os
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from pypdf import PdfReader
 
+from support import table_environment
+
 JANUARY = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
 CITIES = {"9000": "Gent", "1000": "Bruxelles", "4000": "Liège"}
-
-
-@contextmanager
-def table_environment():
-    saved = {key: os.environ.get(key) for key in ("TABLE_NAME", "AWS_REGION")}
-    os.environ.update({"TABLE_NAME": "wattdesk-WattDeskTable", "AWS_REGION": "eu-west-1"})
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
 
 
 def make_customer(index: int, postcode: str, language: str, advance: str = "70.00", months: int = 1) -> dict:

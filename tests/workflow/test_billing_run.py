@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
 
+from support import table_environment
+
 pytestmark = pytest.mark.workflow
 
 MID_JANUARY = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
-
-
-@contextmanager
-def table_environment():
-    # Contracts are created through the store directly (as the billing issue allows).
-    saved = {key: os.environ.get(key) for key in ("TABLE_NAME", "AWS_REGION")}
-    os.environ.update({"TABLE_NAME": "wattdesk-WattDeskTable", "AWS_REGION": "eu-west-1"})
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
 
 
 def billing_only(runtime, *more: str) -> None:
