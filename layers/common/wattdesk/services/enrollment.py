@@ -512,11 +512,11 @@ def create_contract(enrollment_id: str, eav_kwh: dict[str, int]) -> dict[str, An
         GSI1SK=f"{request.start_date.isoformat()}#{contract_id}",
     )
     store.create_customer_and_contract(customer, contract, [p.ean for p in request.delivery_points if p.ean])
+    if request.referral_code:
+        _reward_referral(request, customer_id, now)
     record.update(
         actions=[
             store.EnrollmentRecord.customer_id.set(customer_id),
-    if request.referral_code:
-        _reward_referral(request, customer_id, now)
             store.EnrollmentRecord.contract_id.set(contract_id),
             store.EnrollmentRecord.first_advance.set(str(amount)),
             store.EnrollmentRecord.eav.set({ean: int(kwh) for ean, kwh in eav_kwh.items()}),
@@ -527,6 +527,7 @@ def create_contract(enrollment_id: str, eav_kwh: dict[str, int]) -> dict[str, An
 
 def _referral_code(customer_id: str) -> str:
     return "WD" + uuid.UUID(customer_id).hex[:8].upper()
+
 
 def _reward_referral(request: EnrollmentRequest, customer_id: str, now) -> None:
     """A confirmed enrollment with a referral code credits both sides once, on their next invoice.
@@ -541,7 +542,6 @@ def _reward_referral(request: EnrollmentRequest, customer_id: str, now) -> None:
     pair = hashlib.sha256(request.customer.email.lower().encode()).hexdigest()[:24]
     params = {"energy": energy}
     credits_store.grant_referral(owner_id, customer_id, pair, (amount, amount), params, now)
-
 
 
 def render_contract(enrollment_id: str) -> dict[str, Any]:
