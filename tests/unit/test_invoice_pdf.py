@@ -297,6 +297,7 @@ FULL_PARAMETERS = {
     "reason": "meter test",
     "invoice": "2027-A-000100",
     "vat_rate": "0.21",
+    "campaign": "GROEPSAANKOOP-2027",
 }
 
 

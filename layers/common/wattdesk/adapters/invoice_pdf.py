@@ -134,12 +134,6 @@ TITLES: dict[str, dict[str, str]] = {
     "advance": {"nl": "Voorschotfactuur", "fr": "Facture d'acompte", "de": "Abschlagsrechnung", "en": "Advance invoice"},
     "settlement": {"nl": "Afrekeningsfactuur", "fr": "Facture de régularisation", "de": "Abrechnung", "en": "Settlement invoice"},
     "final": {"nl": "Eindafrekening", "fr": "Facture de clôture", "de": "Schlussrechnung", "en": "Final invoice"},
-    "welcome_credit": {
-        "nl": ("Welkomstkorting {campaign}", "Welkomstkorting"),
-        "fr": ("Réduction de bienvenue {campaign}", "Réduction de bienvenue"),
-        "de": ("Willkommensgutschrift {campaign}", "Willkommensgutschrift"),
-        "en": ("Welcome credit {campaign}", "Welcome credit"),
-    },
     "extraordinary": {"nl": "Uitzonderlijke factuur", "fr": "Facture exceptionnelle", "de": "Sonderrechnung", "en": "Extraordinary invoice"},
     "credit_note": {"nl": "Creditnota", "fr": "Note de crédit", "de": "Gutschrift", "en": "Credit note"},
 }
@@ -285,6 +279,12 @@ LINE_TEXTS: dict[str, dict[str, str | tuple[str, ...]]] = {
         "fr": ("Déduction des acomptes facturés (nombre : {count})", "Déduction des acomptes facturés"),
         "de": ("Abzug der in Rechnung gestellten Abschläge (Anzahl: {count})", "Abzug der in Rechnung gestellten Abschläge"),
         "en": ("Deduction of the advances invoiced (number: {count})", "Deduction of the advances invoiced"),
+    },
+    "welcome_credit": {
+        "nl": ("Welkomstkorting {campaign}", "Welkomstkorting"),
+        "fr": ("Réduction de bienvenue {campaign}", "Réduction de bienvenue"),
+        "de": ("Willkommensgutschrift {campaign}", "Willkommensgutschrift"),
+        "en": ("Welcome credit {campaign}", "Welcome credit"),
     },
     "referral_credit": {
         "nl": "Aanbrengkorting (klant-maakt-klant)",
