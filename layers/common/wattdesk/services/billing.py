@@ -94,13 +94,13 @@ def prepare_run(billing_date: date, run_id: str, redrive_of: str | None = None) 
     return {"run_id": run_id, "period": period, "billing_date": billing_date.isoformat(), "bucket": get_settings().documents_bucket, "key": key, "count": len(items)}
 
 
-def _json_ready(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     if is_dataclass(value):
-        return {key: _json_ready(item) for key, item in asdict(value).items()}
+        return {key: json_ready(item) for key, item in asdict(value).items()}
     if isinstance(value, dict):
-        return {key: _json_ready(item) for key, item in value.items()}
+        return {key: json_ready(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_ready(item) for item in value]
+        return [json_ready(item) for item in value]
     if isinstance(value, (Decimal, date)):
         return str(value) if isinstance(value, Decimal) else value.isoformat()
     return value
@@ -142,18 +142,12 @@ def _issue_advance_once(run_id, period, billing_date, contract, customer, amount
         issue_date=billing_date.isoformat(),
         due_date=invoice_rules.due_date(billing_date).isoformat(),
         language=customer.language,
-        lines=_json_ready(lines),
-        totals=_json_ready(totals),
+        lines=json_ready(lines),
+        totals=json_ready(totals),
         run_id=run_id,
     )
     try:
-        invoice = store.issue(
-            new,
-            number_for=lambda sequence: invoice_rules.format_number(series, year, sequence),
-            ogm_for=lambda sequence: invoice_rules.ogm_for(series, year, sequence),
-            at=now,
-            credits=tuple(pending[i] for i in used),
-        )
+        invoice = issue_numbered(new, now, credits=tuple(pending[i] for i in used))
     except store.AlreadyIssued as exc:
         store.record_item(run_id, contract_id, customer_id, "skipped", now, reason="already issued", number=exc.number)
         return {"outcome": "already_issued", "number": exc.number}
@@ -161,12 +155,28 @@ def _issue_advance_once(run_id, period, billing_date, contract, customer, amount
     return {"outcome": "issued", "number": invoice.number}
 
 
+def issue_numbered(new: store.NewInvoice, at, credits: tuple = ()) -> store.InvoiceRecord:
+    """Stores `new` under the next gapless number of its series and year, with its OGM; raises
+    store.AlreadyIssued when its once-only marker exists."""
+    return store.issue(
+        new,
+        number_for=lambda sequence: invoice_rules.format_number(new.series, new.year, sequence),
+        ogm_for=lambda sequence: invoice_rules.ogm_for(new.series, new.year, sequence),
+        at=at,
+        credits=credits,
+    )
+
+
+def line_from_json(row: dict[str, Any]) -> invoice_rules.InvoiceLine:
+    """A stored invoice line (as json_ready wrote it) back as the domain's InvoiceLine."""
+    return invoice_rules.InvoiceLine(
+        row["description_key"], dict(row["parameters"]), Decimal(row["quantity"]), row["unit"], Decimal(row["unit_price"]),
+        Decimal(row["amount"]), Decimal(row["vat_rate"]), Decimal(row["vat_amount"]),
+    )
+
+
 def _document(invoice: store.InvoiceRecord, customer: contracts_store.CustomerRecord, contract: contracts_store.ContractRecord) -> invoice_pdf.InvoiceDocument:
     from types import SimpleNamespace
-
-    def numbers(row: dict[str, Any]) -> SimpleNamespace:
-        converted = {key: (Decimal(value) if key in {"quantity", "unit_price", "amount", "vat_rate", "vat_amount"} else value) for key, value in row.items()}
-        return SimpleNamespace(**converted)
 
     totals = invoice.totals
     address = plain(contract.supply_address)
@@ -183,7 +193,7 @@ def _document(invoice: store.InvoiceRecord, customer: contracts_store.CustomerRe
         vat_number=customer.vat_number,
         delivery_points=[(p["ean"], p["energy"], f"{address['street']} {address['number']}, {address['postcode']} {address['city']}") for p in plain(list(contract.delivery_points))],
         period=None,
-        lines=[numbers(row) for row in invoice.lines],
+        lines=[line_from_json(row) for row in invoice.lines],
         totals=SimpleNamespace(
             excl_vat=Decimal(totals["excl_vat"]),
             vat=Decimal(totals["vat"]),

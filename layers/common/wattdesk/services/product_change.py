@@ -47,23 +47,11 @@ def _advance_covering(contract: contracts.ContractRecord, month_start: date, cha
     return None
 
 
-def _line(row: dict[str, Any]) -> invoice_rules.InvoiceLine:
-    return invoice_rules.InvoiceLine(
-        row["description_key"], dict(row["parameters"]), Decimal(row["quantity"]), row["unit"], Decimal(row["unit_price"]), Decimal(row["amount"]), Decimal(row["vat_rate"]), Decimal(row["vat_amount"])
-    )
-
-
-def _issue(new: store.NewInvoice, series: str, year: int) -> str:
+def _issue(new: store.NewInvoice) -> str:
     try:
-        invoice = store.issue(
-            new,
-            number_for=lambda sequence: invoice_rules.format_number(series, year, sequence),
-            ogm_for=lambda sequence: invoice_rules.ogm_for(series, year, sequence),
-            at=clock.now(),
-        )
+        return billing.issue_numbered(new, clock.now()).number
     except store.AlreadyIssued as exc:
         return exc.number
-    return invoice.number
 
 
 def correct_issued_advance(customer_id: str, contract_id: str, effective: date, change_no: int) -> dict[str, str] | None:
@@ -79,16 +67,14 @@ def correct_issued_advance(customer_id: str, contract_id: str, effective: date, 
         return None
     original = store.get_by_number(number)
     today = clock.today_in_brussels()
-    credit_lines = invoice_rules.credit_note_lines([_line(row) for row in original.lines], list(range(len(original.lines))), Decimal("0.00"))
+    credit_lines = invoice_rules.credit_note_lines([billing.line_from_json(row) for row in original.lines], list(range(len(original.lines))), Decimal("0.00"))
     credit_series = invoice_rules.SERIES[invoice_rules.InvoiceKind.CREDIT_NOTE]
     credit_number = _issue(
         store.NewInvoice(
             kind="credit_note", series=credit_series, year=today.year, customer_id=customer_id, contract_id=contract_id, period=original.period,
-            issue_date=today.isoformat(), due_date=None, language=customer.language, lines=billing._json_ready(credit_lines),
-            totals=billing._json_ready(invoice_rules.totals(credit_lines)), corrects=original.number, once_key=f"product-change-{change_no}-credit-note",
+            issue_date=today.isoformat(), due_date=None, language=customer.language, lines=billing.json_ready(credit_lines),
+            totals=billing.json_ready(invoice_rules.totals(credit_lines)), corrects=original.number, once_key=f"product-change-{change_no}-credit-note",
         ),
-        credit_series,
-        today.year,
     )
     amount = Decimal(contract.advance_amount or contract.first_advance)
     lines = invoice_rules.advance_invoice_lines(amount, vat_rate(customer.customer_type, effective), {"month": original.period})
@@ -97,10 +83,8 @@ def correct_issued_advance(customer_id: str, contract_id: str, effective: date, 
         store.NewInvoice(
             kind="advance", series=advance_series, year=today.year, customer_id=customer_id, contract_id=contract_id, period=original.period,
             issue_date=today.isoformat(), due_date=invoice_rules.due_date(today).isoformat(), language=customer.language,
-            lines=billing._json_ready(lines), totals=billing._json_ready(invoice_rules.totals(lines)), once_key=f"product-change-{change_no}-advance",
+            lines=billing.json_ready(lines), totals=billing.json_ready(invoice_rules.totals(lines)), once_key=f"product-change-{change_no}-advance",
         ),
-        advance_series,
-        today.year,
     )
     billing.send_invoice(customer_id, credit_number)
     billing.send_invoice(customer_id, new_number)
