@@ -78,3 +78,8 @@ TEXTS.update(BILLING_TEXTS)
 from wattdesk.adapters.complaint_mail_texts import COMPLAINT_TEXTS  # noqa: E402
 
 TEXTS.update(COMPLAINT_TEXTS)
+
+# Payments and direct debit (issue 7): their texts live in their own module and join the same templates.
+from wattdesk.adapters.collection_mail_texts import COLLECTION_TEXTS  # noqa: E402
+
+TEXTS.update(COLLECTION_TEXTS)

@@ -268,3 +268,31 @@ def set_run_items(run_id: str, count: int, key: str) -> None:
 def runs() -> list[BillingRun]:
     return list(BillingRun.work_list.query("BILLINGRUNS", scan_index_forward=False))
 
+
+
+# ------------------------------------------------------------------ payments (issue 7): reading and status
+def find_by_ogm(digits: str) -> InvoiceRecord | None:
+    """The invoice whose structured reference has these 12 digits (GSI2 `OGM#<digits>`)."""
+    for key in InvoiceRecord.lookup.query(f"OGM#{digits}"):
+        if key.SK.startswith("INVOICE#"):
+            return InvoiceRecord.get(key.PK, key.SK, consistent_read=True)
+    return None
+
+
+def find_by_number(number: str) -> InvoiceRecord | None:
+    try:
+        return get_by_number(number)
+    except (InvoiceIndex.DoesNotExist, InvoiceRecord.DoesNotExist):
+        return None
+
+
+def of_customer(customer_id: str) -> list[InvoiceRecord]:
+    return list(InvoiceRecord.query(f"CUSTOMER#{customer_id}", InvoiceRecord.SK.startswith("INVOICE#")))
+
+
+def mark_status(customer_id: str, number: str, status: str) -> None:
+    """PAID when nothing is open on the invoice any more, OPEN again (e.g. after a direct-debit
+    return). The status is a view of the ledger, which stays the truth."""
+    if status not in ("PAID", "OPEN"):
+        raise ValueError(f"unknown invoice status {status!r}")
+    InvoiceRecord(f"CUSTOMER#{customer_id}", f"INVOICE#{number}").update(actions=[InvoiceRecord.status.set(status)], condition=InvoiceRecord.PK.exists())
