@@ -17,6 +17,7 @@ import moto.dynamodb.models as dynamodb_models
 import moto.stepfunctions.parser.asl.eval.callback.callback as callback_module
 import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_decl
 import moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function as wait_function
+import moto.stepfunctions.parser.models as sfn_parser_models
 
 LambdaInvoker = Callable[[str, Any], tuple[str, bool, str]]
 
@@ -210,6 +211,34 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
         raise
 
 
+# Lambdas run in threads here; moto's DynamoDB checks a condition and then writes, without a
+# lock, so two threads could both pass the same condition (two invoices with one number). On
+# AWS every write is atomic: here every write operation holds one lock for its whole length.
+_write_lock = threading.RLock()
+_SERIALISED_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+
+
+def _serialised(operation: Callable[..., Any]) -> Callable[..., Any]:
+    def serialised(*args: Any, **kwargs: Any) -> Any:
+        with _write_lock:
+            return operation(*args, **kwargs)
+
+    serialised.__wrapped__ = operation  # type: ignore[attr-defined]
+    return serialised
+
+
+def _started_executions(self: Any, execution_status: Any = None) -> list[Any]:
+    """moto lists an execution as RUNNING before its worker and the worker's environment exist
+    (start_execution appends it, then starts it, and the worker builds its env). Every caller (send_task_success/failure/heartbeat, map runs) reads
+    `exec_worker.env`, so one execution caught in that gap made a task-token answer from
+    another thread fail with AttributeError: a row of a group purchase was never released and
+    its import waited forever. An execution without a worker holds no token and no map run."""
+    return [
+        execution for execution in _originals["get_executions"](self, execution_status)
+        if execution.exec_worker is not None and getattr(execution.exec_worker, "env", None) is not None
+    ]
+
+
 def install(invoker: LambdaInvoker) -> None:
     """Routes Lambda invocations to `invoker(function_name, event)` and removes engine sleeps."""
     global _invoker
@@ -221,7 +250,13 @@ def install(invoker: LambdaInvoker) -> None:
         _originals["notify"] = callback_module.CallbackEndpoint.notify
         _originals["wait_callback"] = callback_module.CallbackEndpoint.wait
         _originals["transact"] = dynamodb_models.DynamoDBBackend.transact_write_items
-    dynamodb_models.DynamoDBBackend.transact_write_items = _transact_write_items
+        for name in _SERIALISED_WRITES:
+            _originals[f"dynamodb.{name}"] = getattr(dynamodb_models.DynamoDBBackend, name)
+        _originals["get_executions"] = sfn_parser_models.StepFunctionsParserBackend._get_executions
+    sfn_parser_models.StepFunctionsParserBackend._get_executions = _started_executions
+    for name in _SERIALISED_WRITES:
+        operation = _transact_write_items if name == "transact_write_items" else _originals[f"dynamodb.{name}"]
+        setattr(dynamodb_models.DynamoDBBackend, name, _serialised(operation))
     lambda_models.LambdaFunction._invoke_lambda = _invoke_in_process
     callback_module.CallbackEndpoint.notify = _notify
     callback_module.CallbackEndpoint.wait = _wait
@@ -239,4 +274,7 @@ def uninstall() -> None:
         retrier_decl.time = _originals["retry_time"]
         callback_module.CallbackEndpoint.notify = _originals["notify"]
         callback_module.CallbackEndpoint.wait = _originals["wait_callback"]
+        for name in _SERIALISED_WRITES:
+            setattr(dynamodb_models.DynamoDBBackend, name, _originals[f"dynamodb.{name}"])
         dynamodb_models.DynamoDBBackend.transact_write_items = _originals["transact"]
+        sfn_parser_models.StepFunctionsParserBackend._get_executions = _originals["get_executions"]

@@ -175,5 +175,86 @@ def test_transactions_do_not_copy_the_table(runtime):
     # The patch exists because moto deep-copies each touched table per transaction (O(n) each).
     from moto.dynamodb.models import DynamoDBBackend
 
-    assert DynamoDBBackend.transact_write_items is patches._transact_write_items
+    assert DynamoDBBackend.transact_write_items.__wrapped__ is patches._transact_write_items
     assert "copy.deepcopy(\n                    self.tables[table_name]" in inspect.getsource(patches._originals["transact"])
+
+
+def test_concurrent_conditional_writes_let_exactly_one_thread_win(runtime):
+    """Lambdas run in threads locally; moto checks a condition and then writes without a lock.
+    Eight threads each try to take counter value 1 -> 2 (what numbering does): one may win."""
+    import threading
+
+    from botocore.exceptions import ClientError
+
+    dynamodb, table = _transact_table(runtime)
+    dynamodb.put_item(TableName=table, Item={"PK": {"S": "COUNTER"}, "SK": {"S": "A"}, "n": {"N": "1"}})
+    for round_ in range(5):
+        start, wins, lock = threading.Barrier(8), [], threading.Lock()
+
+        def take(worker: int, round_: int = round_) -> None:
+            start.wait()
+            try:
+                dynamodb.transact_write_items(TransactItems=[
+                    {"Update": {"TableName": table, "Key": {"PK": {"S": "COUNTER"}, "SK": {"S": "A"}}, "UpdateExpression": "SET n = :next",
+                                "ConditionExpression": "n = :current", "ExpressionAttributeValues": {":next": {"N": str(round_ + 2)}, ":current": {"N": str(round_ + 1)}}}},
+                    {"Put": {"TableName": table, "Item": {"PK": {"S": "NUMBER"}, "SK": {"S": f"{round_}-{worker}"}}}},
+                ])
+            except ClientError:
+                return
+            with lock:
+                wins.append(worker)
+
+        threads = [threading.Thread(target=take, args=(worker,)) for worker in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(wins) == 1
+    numbers = dynamodb.query(TableName=table, KeyConditionExpression="PK = :pk", ExpressionAttributeValues={":pk": {"S": "NUMBER"}})["Items"]
+    assert len(numbers) == 5
+
+
+def test_a_task_token_is_answered_while_another_execution_is_still_being_started(runtime):
+    """moto lists a new execution as RUNNING before its worker exists; a send_task_success from
+    another thread in that gap used to fail with AttributeError (a group-purchase row was then
+    never released). The hook point and the gap are checked here, then the answer itself."""
+    import moto.stepfunctions.parser.models as sfn_parser_models
+
+    source = inspect.getsource(sfn_parser_models.StepFunctionsParserBackend.send_task_success)
+    assert "execution.exec_worker.env.callback_pool_manager.notify" in source
+    assert sfn_parser_models.StepFunctionsParserBackend._get_executions is patches._started_executions
+
+    sfn, sqs = runtime.client("stepfunctions"), runtime.client("sqs")
+    queue = sqs.create_queue(QueueName=f"token-gap-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    definition = {"StartAt": "Ask", "States": {"Ask": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "TimeoutSeconds": 60,
+        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+        "End": True}}}
+    machine = sfn.create_state_machine(name=f"token-gap-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition), roleArn=runtime.role_arn)
+    waiting = sfn.start_execution(stateMachineArn=machine["stateMachineArn"])["executionArn"]
+    runtime.wait_until_settled(timeout=30)
+    token = json.loads(sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])["token"]
+
+    # An execution that exists but has not been started yet: what another thread sees in the gap.
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    backend = stepfunctions_parser_backends[DEFAULT_ACCOUNT_ID][REGION]
+    blank = sfn.create_state_machine(name=f"token-gap-blank-{uuid.uuid4().hex[:8]}", definition=json.dumps({"StartAt": "S", "States": {"S": {"Type": "Succeed"}}}), roleArn=runtime.role_arn)
+    owner = next(sm for sm in backend.state_machines if sm.arn == blank["stateMachineArn"])
+    execution_class = next(e for sm in backend.state_machines for e in sm.executions).__class__
+    unstarted = execution_class.__new__(execution_class)
+    unstarted.exec_worker, unstarted.exec_status = None, ExecutionStatus.RUNNING
+    unstarted.execution_arn = blank["stateMachineArn"].replace(":stateMachine:", ":execution:") + ":unstarted"
+    # ... and one whose worker exists but has not built its environment yet.
+    starting = execution_class.__new__(execution_class)
+    starting.exec_worker, starting.exec_status = type("Worker", (), {"env": None})(), ExecutionStatus.RUNNING
+    starting.execution_arn = unstarted.execution_arn.replace(":unstarted", ":starting")
+    owner.executions[:0] = [unstarted, starting]
+    try:
+        sfn.send_task_success(taskToken=token, output=json.dumps({"answered": True}))
+    finally:
+        owner.executions.remove(unstarted)
+        owner.executions.remove(starting)
+    runtime.wait_until_settled(timeout=30)
+    assert sfn.describe_execution(executionArn=waiting)["status"] == "SUCCEEDED"
