@@ -20,13 +20,14 @@ from wattdesk.api import NotFound, make_resolver, principal, require_group
 from wattdesk.domain.advance import advance_bounds, check_advance_change
 from wattdesk.domain.errors import DomainError
 from wattdesk.domain.money import format_amount
-from wattdesk.domain.pricing import PRICE_BOOK_EXAMPLE, index_names, parse_index_value
+from wattdesk.domain.pricing import index_names, parse_index_value
 from wattdesk.observability import lambda_handler
 from wattdesk.services import billing, product_change
 from wattdesk.settings import get_settings
 from wattdesk.stores import enrollments as contracts
 from wattdesk.stores import invoices as store
 from wattdesk.stores import prices
+from wattdesk.stores import products as products_store
 
 
 class StartRun(BaseModel):
@@ -98,15 +99,15 @@ def _app():
             run = billing.run_view(store.get_run(run_id))
         except store.BillingRun.DoesNotExist as exc:
             raise NotFound("This billing run") from exc
-        if run["status"] == "RUNNING" or not run["failed"]:
-            raise DomainError("billing_run.nothing_to_redrive", "Only a finished run with failed items can be re-driven.", "run_id")
+        if run["status"] == "RUNNING" or not (run["failed"] or run["held"]):
+            raise DomainError("billing_run.nothing_to_redrive", "Only a finished run with failed or held items can be re-driven.", "run_id")
         redrive_id = f"{run_id[:60]}-redrive-{uuid.uuid4().hex[:6]}"
         client("stepfunctions").start_execution(
             stateMachineArn=get_settings().billing_run_state_machine_arn,
             name=redrive_id,
             input=json.dumps({"as_of": f"{run['billing_date']}T12:00:00Z", "redrive_of": run_id}),
         )
-        return {"run_id": redrive_id, "redrive_of": run_id, "items": run["failed"], "status_url": f"/ops/billing-runs/{redrive_id}"}, 202
+        return {"run_id": redrive_id, "redrive_of": run_id, "items": run["failed"] + run["held"], "status_url": f"/ops/billing-runs/{redrive_id}"}, 202
 
     @app.get("/ops/billing-runs")
     def list_runs():
@@ -124,14 +125,16 @@ def _app():
     @app.put("/ops/indexes/<name>/<month>")
     def load_index(name: Annotated[str, Path(max_length=40)], month: Annotated[str, Path(max_length=7)], body: IndexLoad):
         operator = require_group(app, "operators")
-        value = parse_index_value(name, month, body.value, index_names(PRICE_BOOK_EXAMPLE))
+        value = parse_index_value(name, month, body.value, index_names(products_store.price_book()))
         previous = prices.put_index(name, month, str(value), operator.username, clock.now())
+        # A held billing item waits for this value: its alert is resolved (ops then re-drive the run).
+        prices.resolve_index_missing(name, month, operator.username, clock.now())
         return {"name": name, "month": month, "value": str(value), "replaced": previous}
 
     @app.get("/ops/indexes/<name>")
     def read_index(name: Annotated[str, Path(max_length=40)]):
         require_group(app, "operators")
-        if name not in index_names(PRICE_BOOK_EXAMPLE):
+        if name not in index_names(products_store.price_book()):
             raise NotFound("This index")
         return {"name": name, "values": [{"month": item.SK, "value": item.value, "set_by": item.set_by, "set_at": item.set_at} for item in prices.index_values(name)]}
 

@@ -302,6 +302,9 @@ def test_a_product_change_mid_month_credits_the_months_advance_and_issues_a_new_
     early = runtime.handle_api("POST", ops_url, operator, {"product_code": "ELEC-VAR-1Y", "reason": "Klant belde"}).json()
     assert (early["effective_from"], early["correction"]) == ("2027-05-01", None)
 
+    # A variable product's advance waits for its month's index value (docs/billing.md): ops load them.
+    for month in ("2027-04", "2027-05"):
+        assert runtime.handle_api("PUT", f"/ops/indexes/BELPEX_ELEC/{month}", operator, {"value": "85.00"}).status == 200
     runtime.advance(to=datetime(2027, 5, 2, 8, 0, tzinfo=UTC))
     later = [i for i in invoices(runtime) if i["kind"] == "advance"][3:]
     assert [i["number"] for i in later] == ["2027-A-000004", "2027-A-000005", "2027-A-000006"]

@@ -1,6 +1,7 @@
 """The product catalogue: what a customer can sign up for, and its prices.
 
-Until ops manage products through /ops/products (billing issue), the catalogue is data here.
+Ops manage products and prices through /ops/products (stores/products.py, docs/products.md);
+the catalogue here is the seed an empty store is loaded with, and what enrollment still reads.
 Prices are in euro, excluding VAT; energy prices per kWh, fees per year.
 """
 

@@ -13,10 +13,10 @@ from wattdesk.domain import advance as advance_rules
 from wattdesk.domain import invoice as invoice_rules
 from wattdesk.domain import product_change as rules
 from wattdesk.domain.advance import vat_rate
-from wattdesk.domain.catalogue import PRODUCTS
 from wattdesk.services import billing
 from wattdesk.stores import enrollments as contracts
 from wattdesk.stores import invoices as store
+from wattdesk.stores import products as products_store
 from wattdesk.stores.base import plain
 
 MONTHS_BACK = {"monthly": 0, "bimonthly": 1, "quarterly": 2}
@@ -108,7 +108,7 @@ def change_product(customer_id: str, contract_id: str, new_code: str, actor: str
 
             raise DomainError("contract.not_active", "Only a confirmed or active contract can change product.", "contract_id")
         points = plain(list(contract.delivery_points))
-        product = rules.check_new_product(PRODUCTS, contract.product_code, new_code, {p["energy"] for p in points}, customer.customer_type, effective)
+        product = rules.check_new_product(products_store.catalogue(), contract.product_code, new_code, {p["energy"] for p in points}, customer.customer_type, effective)
         computed = advance_rules.first_advance(
             [(int(p.get("eav_kwh") or 0), p["meter_type"], product) for p in points], customer.customer_type, contract.billing_frequency, effective
         )
