@@ -21,6 +21,10 @@ from types import ModuleType
 from typing import Any
 
 _invoke_lock = threading.RLock()
+# The function's variables are put in os.environ for the length of a call, while engine threads
+# may be iterating os.environ (botocore reads proxies from it for every new client): both hold
+# this lock (patches.py makes botocore's proxy lookup take it).
+environ_lock = threading.Lock()
 
 
 @dataclass
@@ -77,8 +81,9 @@ class LocalFunction:
     def call(self, event: Any) -> Any:
         """Runs the handler and returns its result; exceptions propagate (API use)."""
         with _invoke_lock:
-            saved = {key: os.environ.get(key) for key in self.environment}
-            os.environ.update(self.environment)
+            with environ_lock:
+                saved = {key: os.environ.get(key) for key in self.environment}
+                os.environ.update(self.environment)
             try:
                 context = LambdaContext(
                     function_name=self.name,
@@ -89,11 +94,12 @@ class LocalFunction:
                 )
                 return self._load()(event, context)
             finally:
-                for key, value in saved.items():
-                    if value is None:
-                        os.environ.pop(key, None)
-                    else:
-                        os.environ[key] = value
+                with environ_lock:
+                    for key, value in saved.items():
+                        if value is None:
+                            os.environ.pop(key, None)
+                        else:
+                            os.environ[key] = value
 
     def invoke(self, event: Any) -> tuple[str, bool, str]:
         """The Lambda service contract: (payload JSON, errored, logs); errors as errorType/errorMessage."""

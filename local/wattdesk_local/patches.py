@@ -12,6 +12,7 @@ from typing import Any
 
 import time
 
+import botocore.utils
 import moto.awslambda.models as lambda_models
 import moto.dynamodb.models as dynamodb_models
 import moto.stepfunctions.parser.asl.eval.callback.callback as callback_module
@@ -239,6 +240,17 @@ def _started_executions(self: Any, execution_status: Any = None) -> list[Any]:
     ]
 
 
+def _getproxies() -> dict[str, str]:
+    """botocore iterates os.environ for proxies whenever a client is made (moto's engine makes one
+    per Lambda task); a function's call adding and removing its variables at that moment raised
+    KeyError inside the engine, which failed the task as States.Runtime (a group-purchase row
+    failed or was blocked at random). The lookup now waits for the variables to be in place."""
+    from wattdesk_local.lambdas import environ_lock
+
+    with environ_lock:
+        return dict(_originals["getproxies"]())
+
+
 def install(invoker: LambdaInvoker) -> None:
     """Routes Lambda invocations to `invoker(function_name, event)` and removes engine sleeps."""
     global _invoker
@@ -253,6 +265,8 @@ def install(invoker: LambdaInvoker) -> None:
         for name in _SERIALISED_WRITES:
             _originals[f"dynamodb.{name}"] = getattr(dynamodb_models.DynamoDBBackend, name)
         _originals["get_executions"] = sfn_parser_models.StepFunctionsParserBackend._get_executions
+        _originals["getproxies"] = botocore.utils.getproxies
+    botocore.utils.getproxies = _getproxies
     sfn_parser_models.StepFunctionsParserBackend._get_executions = _started_executions
     for name in _SERIALISED_WRITES:
         operation = _transact_write_items if name == "transact_write_items" else _originals[f"dynamodb.{name}"]
@@ -278,3 +292,4 @@ def uninstall() -> None:
             setattr(dynamodb_models.DynamoDBBackend, name, _originals[f"dynamodb.{name}"])
         dynamodb_models.DynamoDBBackend.transact_write_items = _originals["transact"]
         sfn_parser_models.StepFunctionsParserBackend._get_executions = _originals["get_executions"]
+        botocore.utils.getproxies = _originals["getproxies"]

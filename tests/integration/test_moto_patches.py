@@ -258,3 +258,37 @@ def test_a_task_token_is_answered_while_another_execution_is_still_being_started
         owner.executions.remove(starting)
     runtime.wait_until_settled(timeout=30)
     assert sfn.describe_execution(executionArn=waiting)["status"] == "SUCCEEDED"
+
+
+def test_new_clients_read_proxies_while_a_function_sets_its_variables(runtime):
+    """The engine makes a boto client per Lambda task, and botocore iterates os.environ for
+    proxies; a function call adding/removing its variables at that moment raised KeyError in the
+    engine (States.Runtime: a group-purchase row failed at random). Both now share one lock."""
+    import threading
+
+    import botocore.utils
+
+    assert "return getproxies()" in inspect.getsource(botocore.utils.get_environ_proxies)
+    assert botocore.utils.getproxies is patches._getproxies
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def make_clients() -> None:
+        while not stop.is_set():
+            try:
+                botocore.utils.get_environ_proxies("https://lambda.eu-west-1.amazonaws.com")
+            except BaseException as exc:  # noqa: BLE001 - the failure this test is about
+                errors.append(exc)
+                return
+
+    readers = [threading.Thread(target=make_clients) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        for _ in range(300):
+            runtime.invoke("PingTasksFunction", {"action": "check"})  # sets and removes its variables
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join()
+    assert errors == []
