@@ -79,11 +79,21 @@ class LocalServer:
 
 @contextmanager
 def table_environment():
-    """The environment the stores read, for tests that create or read records directly."""
-    saved = {key: os.environ.get(key) for key in ("TABLE_NAME", "AWS_REGION")}
-    os.environ.update({"TABLE_NAME": "wattdesk-WattDeskTable", "AWS_REGION": "eu-west-1"})
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    """The environment the stores read, for tests that create or read records directly.
+
+    Every function of the template has these same two values, so they are set once and left in
+    place: restoring them from the test's thread used to take TABLE_NAME from under a handler
+    running in an execution's thread at that moment (it then read another table)."""
+    from wattdesk_local.lambdas import environ_lock
+
+    with environ_lock:
+        os.environ.update({"TABLE_NAME": "wattdesk-WattDeskTable", "AWS_REGION": "eu-west-1"})
+    yield
+
+
+def function_environment(runtime, logical: str):
+    """A block run with one function's whole environment, as that handler would run (one at a
+    time with the handlers; the block must not wait for executions)."""
+    from wattdesk_local.lambdas import handler_environment
+
+    return handler_environment(runtime.functions[logical].environment)

@@ -15,6 +15,8 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -25,6 +27,27 @@ _invoke_lock = threading.RLock()
 # may be iterating os.environ (botocore reads proxies from it for every new client): both hold
 # this lock (patches.py makes botocore's proxy lookup take it).
 environ_lock = threading.Lock()
+
+
+@contextmanager
+def handler_environment(environment: dict[str, str]) -> Iterator[None]:
+    """Runs a block as a handler runs: one at a time with the handlers, with `environment` in
+    os.environ and the previous values back afterwards. Tests calling a service directly use it
+    too: restoring variables from another thread while a handler runs took them from under it.
+    The block must not wait for executions (their steps wait for the block)."""
+    with _invoke_lock:
+        with environ_lock:
+            saved = {key: os.environ.get(key) for key in environment}
+            os.environ.update(environment)
+        try:
+            yield
+        finally:
+            with environ_lock:
+                for key, value in saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
 
 
 @dataclass
@@ -80,26 +103,15 @@ class LocalFunction:
 
     def call(self, event: Any) -> Any:
         """Runs the handler and returns its result; exceptions propagate (API use)."""
-        with _invoke_lock:
-            with environ_lock:
-                saved = {key: os.environ.get(key) for key in self.environment}
-                os.environ.update(self.environment)
-            try:
-                context = LambdaContext(
-                    function_name=self.name,
-                    memory_limit_in_mb=self.memory_mb,
-                    timeout_seconds=self.timeout_s,
-                    invoked_function_arn=self.arn,
-                    _deadline=time.monotonic() + self.timeout_s,
-                )
-                return self._load()(event, context)
-            finally:
-                with environ_lock:
-                    for key, value in saved.items():
-                        if value is None:
-                            os.environ.pop(key, None)
-                        else:
-                            os.environ[key] = value
+        with handler_environment(self.environment):
+            context = LambdaContext(
+                function_name=self.name,
+                memory_limit_in_mb=self.memory_mb,
+                timeout_seconds=self.timeout_s,
+                invoked_function_arn=self.arn,
+                _deadline=time.monotonic() + self.timeout_s,
+            )
+            return self._load()(event, context)
 
     def invoke(self, event: Any) -> tuple[str, bool, str]:
         """The Lambda service contract: (payload JSON, errored, logs); errors as errorType/errorMessage."""

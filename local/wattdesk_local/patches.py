@@ -251,6 +251,14 @@ def _getproxies() -> dict[str, str]:
         return dict(_originals["getproxies"]())
 
 
+def _proxy_bypass(host: str) -> bool:
+    """botocore's other os.environ reader (no_proxy), same lock."""
+    from wattdesk_local.lambdas import environ_lock
+
+    with environ_lock:
+        return _originals["proxy_bypass"](host)
+
+
 def install(invoker: LambdaInvoker) -> None:
     """Routes Lambda invocations to `invoker(function_name, event)` and removes engine sleeps."""
     global _invoker
@@ -266,7 +274,9 @@ def install(invoker: LambdaInvoker) -> None:
             _originals[f"dynamodb.{name}"] = getattr(dynamodb_models.DynamoDBBackend, name)
         _originals["get_executions"] = sfn_parser_models.StepFunctionsParserBackend._get_executions
         _originals["getproxies"] = botocore.utils.getproxies
+        _originals["proxy_bypass"] = botocore.utils.proxy_bypass
     botocore.utils.getproxies = _getproxies
+    botocore.utils.proxy_bypass = _proxy_bypass
     sfn_parser_models.StepFunctionsParserBackend._get_executions = _started_executions
     for name in _SERIALISED_WRITES:
         operation = _transact_write_items if name == "transact_write_items" else _originals[f"dynamodb.{name}"]
@@ -293,3 +303,4 @@ def uninstall() -> None:
         dynamodb_models.DynamoDBBackend.transact_write_items = _originals["transact"]
         sfn_parser_models.StepFunctionsParserBackend._get_executions = _originals["get_executions"]
         botocore.utils.getproxies = _originals["getproxies"]
+        botocore.utils.proxy_bypass = _originals["proxy_bypass"]

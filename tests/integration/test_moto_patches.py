@@ -269,7 +269,8 @@ def test_new_clients_read_proxies_while_a_function_sets_its_variables(runtime):
     import botocore.utils
 
     assert "return getproxies()" in inspect.getsource(botocore.utils.get_environ_proxies)
-    assert botocore.utils.getproxies is patches._getproxies
+    assert "proxy_bypass(" in inspect.getsource(botocore.utils.should_bypass_proxies)
+    assert botocore.utils.getproxies is patches._getproxies and botocore.utils.proxy_bypass is patches._proxy_bypass
     errors: list[BaseException] = []
     stop = threading.Event()
 

@@ -16,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from dunning_support import at, make_customer, mails
-from support import table_environment
+from support import function_environment, table_environment
 from test_billing_run import MID_JANUARY, billing_mails, make_contract
 
 pytestmark = pytest.mark.workflow
@@ -26,13 +26,8 @@ pytestmark = pytest.mark.workflow
 def in_function(runtime, logical: str = "CorrectionsApiFunction"):
     """The environment of one of our Lambda functions, for calling a service as a caller (helper
     S's settlement function) would: table, documents bucket, sender."""
-    saved = dict(os.environ)
-    os.environ.update(runtime.functions[logical].environment)
-    try:
+    with function_environment(runtime, logical):
         yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def pdf_text(runtime, mail: dict, name: str) -> str:
