@@ -105,6 +105,15 @@ def clear_executions(account: str, region: str) -> int:
     return cleared
 
 
+def _history_of(event_manager: Any) -> list[dict[str, Any]]:
+    """The engine's own history list, read under its lock without get_event_history's deepcopy:
+    settling polls every running execution many times a second, and a billing run's Map history
+    of thousands of events deep-copied per poll took the CPU from the run itself. Callers only
+    read the events (shallow copies below), never change them."""
+    with event_manager._mutex:
+        return list(event_manager._history_event_list)
+
+
 def running_executions(account: str, region: str) -> dict[str, list[dict[str, Any]]]:
     """ARN -> history events of every RUNNING execution, read in memory from the engine.
 
@@ -119,7 +128,7 @@ def running_executions(account: str, region: str) -> dict[str, list[dict[str, An
             if getattr(execution.exec_status, "value", execution.exec_status) == "RUNNING":
                 worker = execution.exec_worker
                 # A just-started execution has no environment yet: running, with no events so far.
-                events = worker.env.event_manager.get_event_history() if worker is not None and worker.env is not None else []
+                events = _history_of(worker.env.event_manager) if worker is not None and worker.env is not None else []
                 running[execution.execution_arn] = [{**event, "type": str(getattr(event["type"], "value", event["type"]))} for event in events]
     return running
 

@@ -114,6 +114,11 @@ def test_running_executions_are_read_from_the_engine_with_their_history(runtime)
     # The same events, in the same form, as GetExecutionHistory returns them.
     assert [e["type"] for e in running[arn]] == [e["type"] for e in runtime.history(arn)]
     assert running[arn][-1]["taskSubmittedEventDetails"]["resource"] == "invoke.waitForTaskToken"
+    # Read without get_event_history's deepcopy (polled many times a second), under the engine's lock.
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+
+    assert "self._history_event_list.append(history_event)" in inspect.getsource(EventManager._publish_history_event)
+    assert "with self._mutex:" in inspect.getsource(EventManager.add_event)
 
 
 def test_resumed_task_tokens_count_as_work_until_the_engine_takes_them(runtime, operator):
