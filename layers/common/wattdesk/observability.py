@@ -15,7 +15,8 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 _PII_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # IBAN: two letters, two check digits, 11-30 alphanumerics, spaces allowed in groups of four.
-    (re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b"), "[IBAN]"),
+    # "RF" is no IBAN country (ISO 11649 creditor references, and our refund ids, start so).
+    (re.compile(r"\b(?!RF)[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b"), "[IBAN]"),
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[EMAIL]"),
     # Belgian national number: YY.MM.DD-XXX.CC or 11 digits.
     (re.compile(r"\b\d{2}\.?\d{2}\.?\d{2}-?\d{3}\.?\d{2}\b"), "[NATIONAL_NUMBER]"),
