@@ -1,5 +1,5 @@
-"""SEPA payment files for the bank: pain.008 (direct-debit collections) and, later, pain.001
-(credit transfers for refunds).
+"""SEPA payment files for the bank: pain.008 (direct-debit collections) and pain.001 (credit
+transfers for refunds, issue 8).
 
 Files are built with the ``sepaxml`` library and validated against the XSD it ships
 (``pain.008.001.02.xsd``) before anything is stored: a file that does not validate is never sent.
@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import sepaxml
-from sepaxml import SepaDD
+from sepaxml import SepaDD, SepaTransfer
 
 from wattdesk.domain.money import to_cents
 
@@ -123,8 +123,70 @@ def payment_info_id(message_id: str, sequence_type: str, collection_day: str) ->
     return f"{message_id}-{sequence_type}-{collection_day}"
 
 
-# ------------------------------------------------------------------ pain.001 credit transfers
-# Reserved for the refund workflow (issue on refunds): ``pain001(message_id, created_at,
-# transfers) -> bytes`` built with ``sepaxml.SepaTransfer`` and checked with
-# ``validate(xml, "pain.001.001.03")``, next to the direct-debit code above and sharing
-# ``creditor()`` (the debtor account of our transfers).
+# ------------------------------------------------------------------ pain.001 credit transfers (refunds, issue 8)
+PAIN_001 = "pain.001.001.03"
+_NS_001 = {"p": f"urn:iso:std:iso:20022:tech:xsd:{PAIN_001}"}
+
+
+@dataclass(frozen=True)
+class Transfer:
+    end_to_end_id: str  # the refund id: the bank's statement names it on the debit and on a return
+    amount: Decimal
+    creditor_name: str  # the customer (or the sender of a mistaken payment) we pay
+    creditor_iban: str
+    remittance: str  # what the customer reads on the bank statement (at most 140 characters)
+
+
+def pain001(message_id: str, created_at: datetime, execution_date: date, transfers: list[Transfer], who: Creditor | None = None) -> bytes:
+    """One pain.001.001.03 file (SEPA credit transfers from our account, the ``creditor()`` of the
+    direct debits): one payment-information block ``<message_id>-TRF`` executed on
+    ``execution_date``; validated against the XSD sepaxml ships."""
+    if not transfers:
+        raise ValueError("a pain.001 file needs at least one transfer")
+    if len(message_id) > 31:
+        raise ValueError("message ids are at most 31 characters here (the payment-information id adds 4)")
+    who = who or creditor()
+    document = SepaTransfer({"name": who.name, "IBAN": who.iban, "BIC": who.bic, "batch": True, "currency": "EUR"}, schema=PAIN_001, clean=True)
+    for item in transfers:
+        cents = to_cents(item.amount)
+        if cents <= 0:
+            raise ValueError(f"{item.end_to_end_id}: a transfer needs a positive amount")
+        if len(item.end_to_end_id) > 35:
+            raise ValueError(f"{item.end_to_end_id}: end-to-end ids are at most 35 characters")
+        document.add_payment(
+            {
+                "name": item.creditor_name,
+                "IBAN": item.creditor_iban,
+                "amount": int(cents * 100),  # whole cents as int; exact for Decimal cents
+                "execution_date": execution_date,
+                "description": item.remittance[:140],
+                "endtoend_id": item.end_to_end_id,
+            }
+        )
+    raw = document.export(validate=False)
+    ET.register_namespace("", _NS_001["p"])
+    tree = ET.fromstring(raw)  # noqa: S314 - our own output
+    header = tree.find("p:CstmrCdtTrfInitn/p:GrpHdr", _NS_001)
+    header.find("p:MsgId", _NS_001).text = message_id
+    header.find("p:CreDtTm", _NS_001).text = created_at.replace(microsecond=0, tzinfo=None).isoformat()
+    for block in tree.findall("p:CstmrCdtTrfInitn/p:PmtInf", _NS_001):
+        block.find("p:PmtInfId", _NS_001).text = f"{message_id}-TRF"
+    xml = b'<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(tree, encoding="utf-8")
+    validate(xml, PAIN_001)
+    return xml
+
+
+def read_pain001(xml: bytes) -> list[dict[str, str]]:
+    """The transfers of one of our pain.001 files (end-to-end id, amount, IBAN, name, remittance):
+    ops views and tests read files back with this."""
+    tree = ET.fromstring(xml)  # noqa: S314 - our own output
+    found = []
+    for tx in tree.iter(f"{{{_NS_001['p']}}}CdtTrfTxInf"):
+        found.append({
+            "end_to_end_id": tx.find("p:PmtId/p:EndToEndId", _NS_001).text,
+            "amount": tx.find("p:Amt/p:InstdAmt", _NS_001).text,
+            "iban": tx.find("p:CdtrAcct/p:Id/p:IBAN", _NS_001).text,
+            "name": tx.find("p:Cdtr/p:Nm", _NS_001).text,
+            "remittance": tx.find("p:RmtInf/p:Ustrd", _NS_001).text,
+        })
+    return found

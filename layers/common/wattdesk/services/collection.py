@@ -301,18 +301,23 @@ def import_statement(raw: bytes, by: str) -> dict[str, Any]:
     statement = camt.parse(raw)
     at = clock.now()
     counts = {"entries": len(statement.entries), "new": 0, "duplicates": 0, "booked": 0, "suspense": 0, "direct_debit_settlements": 0, "returns": 0, "not_booked_by_bank": 0, "other_debits": 0}
+    refund_counts: dict[str, int] = {}
     results = []
     for entry in statement.entries:
         if entry.status != "BOOK":
             counts["not_booked_by_bank"] += 1
             continue
         if not entry.credit:
+            if _refund_entry(entry, refund_counts):  # refunds (issue 8): our own credit transfer out
+                continue
             returns = [tx for tx in entry.transactions if tx.return_reason and tx.end_to_end_id]
             for tx in returns:
                 outcome = handle_return(tx.end_to_end_id, tx.return_reason, tx.amount, entry.booking_date or at.date(), "camt053")
                 counts["returns"] += 1 if outcome["outcome"] != "duplicate" else 0
             if not returns:
                 counts["other_debits"] += 1
+            continue
+        if _refund_entry(entry, refund_counts):  # refunds (issue 8): one of our transfers came back
             continue
         for index, tx in enumerate(entry.transactions):
             payment_id = store.statement_payment_id(statement.account_iban, statement.statement_id, entry.reference, index if len(entry.transactions) > 1 else None)
@@ -336,7 +341,10 @@ def import_statement(raw: bytes, by: str) -> dict[str, Any]:
             results.append(payment_view(outcome))
     store.record_import(statement.account_iban, statement.statement_id, statement.kind, statement.message_id, by, counts, at)
     logger().info("bank statement imported", extra={"statement_id": statement.statement_id, **counts})
-    return {"kind": statement.kind, "statement_id": statement.statement_id, "account": mask_iban(statement.account_iban), "counts": counts, "payments": results}
+    result = {"kind": statement.kind, "statement_id": statement.statement_id, "account": mask_iban(statement.account_iban), "counts": counts, "payments": results}
+    if refund_counts:
+        result["refunds"] = refund_counts
+    return result
 
 
 def register_manual_payment(body: dict[str, Any], by: str) -> tuple[dict[str, Any], bool]:
@@ -783,3 +791,25 @@ def direct_debit_status(invoice_number: str) -> dict[str, Any] | None:
     collecting = last.status in ("PRENOTIFIED", "SUBMITTED") or (last.status in ("RETURNED", "REJECTED") and bool(last.represent))
     return {"attempt": int(last.attempt), "status": last.status, "collection_date": last.collection_date, "pay_by": last.pay_by, "return_reason": last.return_reason, "collecting": collecting}
 
+
+
+# ================================================================== refunds (issue 8)
+def _refund_entry(entry, refund_counts: dict[str, int]) -> bool:
+    """A statement entry about one of our refund transfers (end-to-end id = refund id): a debit is
+    the transfer going out (the refund becomes PAID), a credit with a return reason is the transfer
+    coming back (RETURNED; the customer is asked for another IBAN). True when the entry was a
+    refund's, so that the import neither books it as a payment nor counts it as another debit."""
+    from wattdesk.services import refunds
+
+    handled = False
+    for tx in entry.transactions:
+        if entry.credit and not tx.return_reason:
+            continue
+        if entry.credit:
+            outcome = refunds.transfer_returned(tx.end_to_end_id, tx.return_reason, entry.booking_date)
+        else:
+            outcome = refunds.outgoing_transfer_booked(tx.end_to_end_id, entry.booking_date, tx.payment_info_id)
+        if outcome is not None:
+            handled = True
+            refund_counts[outcome] = refund_counts.get(outcome, 0) + 1
+    return handled
