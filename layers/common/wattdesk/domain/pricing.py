@@ -544,3 +544,124 @@ def parse_index_value(name: str, month: str, text: str, known: frozenset[str]) -
     if not value.is_finite() or value <= 0 or value.as_tuple().exponent < -5:
         raise DomainError("index.value", "The index value is a positive number with at most 5 decimals.", "value")
     return value
+
+
+# --- consumption lines by a load profile (settlement issue, #6) ---------------------------------
+# Added for readings and settlement: the same lines as ``consumption_lines``, but each register's
+# kWh are spread over the days by a daily weight (the standard load profile, see
+# ``load_profile.day_weight``) instead of evenly. With a constant weight it gives exactly the lines
+# of ``consumption_lines`` (tests/unit/test_settlement_rules.py checks it).
+
+
+def _spread_by_weight(kwh: Decimal, segments: list[_Segment], cumulative: list[Decimal]) -> list[Decimal]:
+    """kWh per segment in proportion of its days' weights, cumulatively rounded to 3 decimals so
+    the parts add up to ``kwh`` exactly. ``cumulative[i]`` = sum of the weights of days [0, i)."""
+    total = cumulative[-1]
+    parts: list[Decimal] = []
+    given = Decimal("0.000")
+    for segment in segments:
+        running = round_kwh(kwh * cumulative[segment.cumulative_days] / total) if total else round_kwh(kwh * segment.cumulative_days / (len(cumulative) - 1))
+        parts.append(running - given)
+        given = running
+    return parts
+
+
+def consumption_lines_by_profile(
+    product_code: str,
+    registers_kwh: Mapping[str, Decimal],
+    period_start: date,
+    period_end: date,
+    price_book: PriceBook,
+    indexes: IndexValues | Mapping[tuple[str, str], Decimal],
+    network: NetworkTariffs,
+    region: str,
+    customer_type: str,
+    language: str,
+    *,
+    day_weight: Callable[[date], Decimal],
+    extra_parameters: Mapping[str, str] | None = None,
+    products: Mapping[str, Product] = PRODUCTS,
+    vat_rate_for: Callable[[str, date], Decimal] = vat_rate,
+) -> list[InvoiceLine]:
+    """``consumption_lines`` with the kWh spread by ``day_weight(day)`` (a profile) rather than
+    evenly: energy, network and levies lines of a segment get the kWh of its days' weights; the
+    daily fees do not depend on consumption and are the same. ``extra_parameters`` go on every
+    energy, network and levies line (e.g. ``{"reading": "estimated"}``). Same codes as
+    ``consumption_lines``."""
+    if period_end <= period_start:
+        raise DomainError("consumption.period", f"period must end after it starts ({period_start} -> {period_end})")
+    if language not in LANGUAGES:
+        raise DomainError("invoice.language", f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
+    product = products.get(product_code)
+    if product is None:
+        raise DomainError("price.unknown_product", f"unknown product {product_code!r}")
+    if not registers_kwh:
+        raise DomainError("consumption.registers", "at least one register reading is needed")
+    kwh_of = {register: _check_kwh(register, kwh) for register, kwh in registers_kwh.items()}
+    registers = sorted(kwh_of, key=lambda r: (REGISTER_ORDER.index(r) if r in REGISTER_ORDER else len(REGISTER_ORDER), r))
+    index_values = indexes if isinstance(indexes, IndexValues) else IndexValues(indexes)
+    extra = dict(extra_parameters or {})
+
+    price_segments = price_book.periods_between(product_code, period_start, period_end)
+    days = [period_start + timedelta(days=n) for n in range((period_end - period_start).days)]
+    cumulative = [Decimal(0)]
+    for day in days:
+        cumulative.append(cumulative[-1] + _finite(day_weight(day), "consumption.weight", f"weight of {day}"))
+    period_of: dict[date, PricePeriod] = {}
+    for period, start, end in price_segments:
+        for n in range((end - start).days):
+            period_of[start + timedelta(days=n)] = period
+    for period, _start, _end in price_segments:
+        missing = [r for r in registers if r not in period.energy_prices]
+        if missing:
+            raise DomainError("price.register", f"{product_code} has no price for register(s) {', '.join(missing)} from {period.valid_from}")
+    rate_cache: dict[date, Decimal] = {}
+
+    def rate(day: date) -> Decimal:
+        if day not in rate_cache:
+            rate_cache[day] = vat_rate_for(customer_type, day)
+        return rate_cache[day]
+
+    name = product.name(language)
+    product_params = {"product": name, "product_code": product_code}
+    lines: list[InvoiceLine] = []
+
+    for register in registers:
+
+        def energy_key(day: date, register: str = register) -> Hashable:
+            period = period_of[day]
+            variable = isinstance(period.energy_prices[register], VariableFormula)
+            return (period.valid_from, _month(day) if variable else None, rate(day))
+
+        segments = _segments(days, energy_key)
+        for segment, quantity in zip(segments, _spread_by_weight(kwh_of[register], segments, cumulative), strict=True):
+            price = period_of[segment.start].energy_prices[register]
+            params = {**product_params, "register": register, **_span(segment), **extra}
+            if isinstance(price, VariableFormula):
+                month = _month(segment.start)
+                index = index_values.value(price.index_name, month)
+                unit_price = price.price(index)
+                params |= {"index": price.index_name, "index_month": month, "index_value": f"{index}"}
+            else:
+                unit_price = round_price(price)
+            lines.append(make_line("energy", params, quantity, "kWh", unit_price, rate(segment.start)))
+
+    all_kwh = sum(kwh_of.values(), Decimal("0.000"))
+    segments = _segments(days, lambda day: (day.year, rate(day)))
+    for segment, quantity in zip(segments, _spread_by_weight(all_kwh, segments, cumulative), strict=True):
+        tariff = network.tariff(region, segment.start, product.energy)
+        year = segment.start.year
+        params = {"region": region, "year": f"{year}", **_span(segment)}
+        vat_of = rate(segment.start)
+        lines.append(make_line("network", params | extra, quantity, "kWh", round_price(tariff.network_per_kwh), vat_of))
+        lines.append(make_line("levies", params | extra, quantity, "kWh", round_price(tariff.levies_per_kwh), vat_of))
+        per_day = round_price(tariff.yearly_fee / days_in_year(year))
+        lines.append(make_line("network_fee", params | {"days_in_year": f"{days_in_year(year)}"}, Decimal(segment.days), "day", per_day, vat_of))
+
+    segments = _segments(days, lambda day: (period_of[day].valid_from, day.year, rate(day)))
+    for segment in segments:
+        year = segment.start.year
+        per_day = round_price(period_of[segment.start].yearly_fee / days_in_year(year))
+        params = {**product_params, "days_in_year": f"{days_in_year(year)}", **_span(segment)}
+        lines.append(make_line("fixed_fee", params, Decimal(segment.days), "day", per_day, rate(segment.start)))
+    return lines

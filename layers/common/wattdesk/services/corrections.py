@@ -173,7 +173,7 @@ def _pair(original_number: str, contract_id: str) -> tuple[str | None, str | Non
     return store.issued_number(contract_id, f"cancel#{original_number}"), store.issued_number(contract_id, f"reissue#{original_number}")
 
 
-def cancel_and_reissue(*, original_number: str, replacement: Any, reason: str, actor: str, at: datetime, notify: bool = True) -> dict[str, Any]:
+def cancel_and_reissue(*, original_number: str, replacement: Any, reason: str, actor: str, at: datetime, notify: bool = True, mail_note: str | None = None) -> dict[str, Any]:
     """Cancels invoice ``original_number`` by a credit note for everything still creditable and
     issues ``replacement`` (a stores.invoices.NewInvoice, or a dict of its fields) in ONE
     DynamoDB transaction: both or neither. Idempotent on (original_number, "reissue"): a repeated
@@ -211,13 +211,14 @@ def cancel_and_reissue(*, original_number: str, replacement: Any, reason: str, a
         except (store.AboveRemainder, store.LineAlreadyCredited, store.AlreadyReplaced) as exc:
             raise _store_error(exc, "number") from exc
     _close_open_item(original)
-    mailed = _mail_reissue(original_number, credit_number, replacement_number) if notify else False
+    # mail_note (issue 6, settlements): a paragraph the caller adds to the one explanation mail.
+    mailed = _mail_reissue(original_number, credit_number, replacement_number, note=mail_note) if notify else False
     # What the credit note takes off the original (negative when it cancels an invoice in the customer's favour).
     credit_total = -Decimal(_get(credit_number).totals["incl_vat"])
     return {"original": original_number, "credit_note": credit_number, "replacement": replacement_number, "credited": f"{credit_total:.2f}", "mailed": mailed}
 
 
-def _mail_reissue(original_number: str, credit_number: str, replacement_number: str) -> bool:
+def _mail_reissue(original_number: str, credit_number: str, replacement_number: str, note: str | None = None) -> bool:
     credit, credit_pdf = billing.invoice_pdf_of(credit_number, notes=_reason_notes(credit_number))
     new, new_pdf = billing.invoice_pdf_of(replacement_number, notes=_reason_notes(replacement_number))
     customer = contracts.get_customer(new.customer_id)
@@ -230,6 +231,9 @@ def _mail_reissue(original_number: str, credit_number: str, replacement_number: 
         to_pay=total > 0, due_date=documents.long_date(date.fromisoformat(new.due_date), language) if new.due_date else "", ogm=new.ogm,
         direct_debit=plain(contract.payment).get("method") == "direct_debit",
     )
+    if note:  # issue 6: the settlement's difference after a refund or payment of the cancelled invoice
+        head, signature, tail = text.rpartition("\nWattDesk")
+        text = f"{head}\n{note}\n{signature}{tail}" if signature else f"{text}\n\n{note}"
     mail = Mail(
         to=customer.email, subject=subject, text=text, language=language,
         attachments=(Attachment(f"credit-note-{credit_number}.pdf", credit_pdf), Attachment(f"invoice-{replacement_number}.pdf", new_pdf)),

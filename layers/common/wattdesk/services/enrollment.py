@@ -466,6 +466,12 @@ def record_dso_rejection(enrollment_id: str, reason: str, message: str | None) -
 
 
 def create_contract(enrollment_id: str, eav_kwh: dict[str, int]) -> dict[str, Any]:
+    # Moves (#6), added: a move-in of an existing customer adds the new contract to that customer.
+    from wattdesk.services import moves  # late: moves imports this module
+
+    moved = moves.create_move_in_contract(enrollment_id, eav_kwh)
+    if moved is not None:
+        return moved
     record = store.get(enrollment_id)
     request = EnrollmentRequest.model_validate(record.request)
     now = clock.now()

@@ -400,3 +400,31 @@ def referral_owner(code: str) -> str | None:
         return CustomerRecord.get(key.PK, "CUSTOMER").email.lower()
     return None
 
+
+
+# ------------------------------------------------------------------ readings and settlement (#6): added
+def set_computed_advance(customer_id: str, contract_id: str, amount: str, actor: str, reason: str, at: datetime) -> ContractRecord:
+    """Settlement (#6): the computed advance follows the actual consumption; a customer-chosen
+    advance is dropped (the customer may choose again within the new bounds). Audited."""
+    contract = get_contract(customer_id, contract_id)
+    previous = contract.advance_amount or contract.first_advance
+    contract.update(actions=[ContractRecord.first_advance.set(amount), ContractRecord.advance_amount.remove()])
+    AuditEntry(
+        f"CUSTOMER#{customer_id}", f"AUDIT#{at.isoformat()}#{uuid.uuid4().hex[:8]}", at=at.isoformat(), actor=actor, action="advance_recomputed",
+        details=json.dumps({"contract_id": contract_id, "from": previous, "to": amount, "reason": reason}, sort_keys=True),
+    ).save()
+    return get_contract(customer_id, contract_id)
+
+
+def add_contract_to_customer(contract: ContractRecord, eans: list[str]) -> bool:
+    """Moves (#6): a move-in contract of an existing customer, with its EAN claims; only once."""
+    try:
+        with TransactWrite(connection=transaction_connection()) as transaction:
+            transaction.save(contract, condition=ContractRecord.PK.does_not_exist())
+            for ean in eans:
+                transaction.save(EanClaim(f"EAN#{ean}", f"CONTRACT#{contract.contract_id}", holder_status="ACTIVE"))
+    except TransactWriteError as exc:
+        if any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons or []):
+            return False
+        raise
+    return True
