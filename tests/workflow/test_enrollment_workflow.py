@@ -46,9 +46,10 @@ def test_clean_enrollment_is_confirmed_with_two_mails_and_the_contract(rt):
     assert view["status"] == "CONFIRMED"
     assert [h["status"] for h in view["history"]] == ["RECEIVED", "VALIDATING", "AWAITING_DSO", "CONFIRMED"]
     mails = rt.outbox(body["customer"]["email"])
-    assert len(mails) == 2
+    assert len(mails) == 3  # received, contract confirmed, portal invitation
     confirmation = mails[1]
     assert confirmation["subject"].startswith("Votre contrat est confirmé")
+    assert "/portal/" in mails[2]["text"]
     assert confirmation["attachments"] and confirmation["attachments"][0].endswith(".pdf")
     assert f"http://127.0.0.1:3000/enrollments/{enrollment_id}/contract?token={token}" in confirmation["text"]
     pdf = rt.handle_api("GET", created["status_url"].replace("?token=", "/contract?token="))
@@ -267,7 +268,7 @@ def test_the_explicit_estimate_becomes_the_contract_and_the_advance(rt):
     created = accepted(rt, enrollment(rt, point_ean=point))
     LocalTools(rt).handle("POST", "/_local/dso/answers", {}, json.dumps([{"ean": point, "outcome": "accept", "eav_kwh": 3500}]).encode())
     assert status(rt, created["status_url"])["status"] == "CONFIRMED"
-    mail = rt.outbox()[-1]
+    mail = next(m for m in reversed(rt.outbox()) if m["attachments"])  # the confirmation, before the portal invitation
     # 3,500 kWh on a dual meter, ELEC-FIX-1Y, residential, monthly: 86.00 (tests/unit/test_advance.py)
     assert "86,00" in mail["text"]
 
@@ -283,7 +284,7 @@ def test_a_replayed_creation_step_creates_nothing_twice(rt):
         payload, errored, _ = rt.invoke("EnrollmentTasksFunction", {k: v for k, v in event.items() if k in {"action", "enrollment_id"} or (k == "eav_kwh" and action == "create_contract") or (k == "status_url" and action == "confirm")})
         assert not errored, payload
     assert rt.client("dynamodb").scan(TableName="wattdesk-WattDeskTable")["Count"] == before
-    assert len(rt.outbox(rt.outbox()[-1]["to"][0])) == 2
+    assert len(rt.outbox(rt.outbox()[-1]["to"][0])) == 3  # received, confirmed, portal invitation
 
 
 def test_electricity_and_gas_in_one_enrollment(rt):

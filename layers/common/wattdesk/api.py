@@ -61,6 +61,11 @@ def make_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(exc: RequestValidationError) -> Response:
+        # Powertools validates the body before the route runs its group check: a caller who may
+        # not use the route at all is told that first, not which fields would be wrong.
+        refused = _audience_refusal(app)
+        if refused is not None:
+            return _error_response(refused.status, refused.errors)
         errors = [
             {
                 "field": _field_path(tuple(error.get("loc", ()))),
@@ -79,6 +84,14 @@ def make_resolver() -> APIGatewayRestResolver:
     def _api_error(exc: ApiError) -> Response:
         return _error_response(exc.status, exc.errors)
 
+    # Hostile input (#12): a record a route reads without checking (e.g. a signed-in customer
+    # whose customer record does not exist) is a 404, not a 500.
+    from pynamodb.exceptions import DoesNotExist
+
+    @app.exception_handler(DoesNotExist)
+    def _missing_record(_exc: DoesNotExist) -> Response:
+        return _error_response(404, [{"field": None, "code": "not_found", "message": "This resource was not found."}])
+
     @app.not_found
     def _no_route(_exc: Exception) -> Response:
         return _error_response(404, [{"field": None, "code": "not_found", "message": "No such resource."}])
@@ -89,6 +102,23 @@ def make_resolver() -> APIGatewayRestResolver:
         return _error_response(500, [{"field": None, "code": "internal", "message": "Something went wrong on our side; please try again later."}])
 
     return app
+
+
+STAFF_GROUPS = frozenset({"operators", "approvers", "advisors", "supervisors"})
+CUSTOMER_GROUPS = frozenset({"customers"})
+
+
+def _audience_refusal(app: APIGatewayRestResolver) -> ApiError | None:
+    """/ops routes are for staff and /me routes for customers, whatever else the route checks."""
+    path = app.current_event.path or ""
+    audience = STAFF_GROUPS if path.startswith("/ops/") else CUSTOMER_GROUPS if path == "/me" or path.startswith("/me/") else None
+    if audience is None:
+        return None
+    try:
+        who = principal(app)
+    except ApiError as refusal:
+        return refusal
+    return None if who.groups & audience else ApiError(403, "forbidden", "You are not allowed to do this.")
 
 
 def _groups(claims: dict[str, Any]) -> frozenset[str]:

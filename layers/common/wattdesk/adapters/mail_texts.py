@@ -83,3 +83,8 @@ TEXTS.update(COMPLAINT_TEXTS)
 from wattdesk.adapters.collection_mail_texts import COLLECTION_TEXTS  # noqa: E402
 
 TEXTS.update(COLLECTION_TEXTS)
+
+# Portal (issue 10): invitation, verification codes, outage notices.
+from wattdesk.adapters.portal_mail_texts import PORTAL_TEXTS  # noqa: E402
+
+TEXTS.update(PORTAL_TEXTS)

@@ -472,6 +472,12 @@ def create_contract(enrollment_id: str, eav_kwh: dict[str, int]) -> dict[str, An
     moved = moves.create_move_in_contract(enrollment_id, eav_kwh)
     if moved is not None:
         return moved
+    # Moves (#6), added: a move-in of an existing customer adds the new contract to that customer.
+    from wattdesk.services import moves  # late: moves imports this module
+
+    moved = moves.create_move_in_contract(enrollment_id, eav_kwh)
+    if moved is not None:
+        return moved
     record = store.get(enrollment_id)
     request = EnrollmentRequest.model_validate(record.request)
     now = clock.now()
@@ -599,6 +605,7 @@ def confirm(enrollment_id: str, status_link: str) -> None:
         contract_link=get_settings().public_base_url + status_link.replace("?token=", "/contract?token=", 1),
         status_link=status_page(status_link),
     )
+    _invite_to_portal(record)
 
 
 def reject(enrollment_id: str, reason: str | None) -> None:
@@ -641,3 +648,11 @@ def escalate_waiting(today: date) -> dict[str, int]:
                 store.audit(record.enrollment_id, "sweep", "escalated", clock.now())
                 escalated += 1
     return {"escalated": escalated}
+
+
+# Portal (issue 10, helper P): a confirmed contract's customer is invited to the portal, once.
+def _invite_to_portal(record: store.EnrollmentRecord) -> None:
+    if record.customer_id:
+        from wattdesk.services import portal  # late: portal reads the stores this module writes
+
+        portal.invite(record.customer_id)
