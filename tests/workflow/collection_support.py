@@ -4,27 +4,16 @@ through the store (as the billing tests do), invoices and documents read back fr
 from __future__ import annotations
 
 import json
-import os
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from support import table_environment  # noqa: F401 - re-exported: the payment tests import it from here
+
 MID_JANUARY = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
 BANK = Path(__file__).resolve().parents[1] / "fixtures" / "bank"
 TABLE = "wattdesk-WattDeskTable"
-
-
-@contextmanager
-def table_environment():
-    saved = {key: os.environ.get(key) for key in ("TABLE_NAME", "AWS_REGION")}
-    os.environ.update({"TABLE_NAME": TABLE, "AWS_REGION": "eu-west-1"})
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
 
 
 def make_customer(index: int, advance: str = "75.00", language: str = "nl", start: date = date(2027, 2, 1), payment: str = "transfer", iban: str | None = None, holder: str | None = None) -> dict:
@@ -74,3 +63,41 @@ def objects(runtime, prefix: str) -> dict[str, bytes]:
 
 def xml_upload(runtime, path: str, headers: dict[str, str], content: bytes, content_type: str = "application/xml"):
     return runtime.handle_api("POST", path, {**headers, "Content-Type": content_type}, content)
+
+
+OUR_ACCOUNT = "BE21001234567803"
+
+
+def credit_entry(reference: str, amount: str, day: date, debtor: str, iban: str, structured: str | None = None, text: str | None = None) -> str:
+    """One booked credit of a camt.053 statement: a structured reference (OGM) in the bank's
+    structured field, or a free text the payer typed."""
+    remittance = f"<Strd><CdtrRefInf><Ref>{structured}</Ref></CdtrRefInf></Strd>" if structured else f"<Ustrd>{text or ''}</Ustrd>"
+    return f"""
+      <Ntry>
+        <NtryRef>{reference}</NtryRef>
+        <Amt Ccy="EUR">{amount}</Amt>
+        <CdtDbtInd>CRDT</CdtDbtInd>
+        <Sts>BOOK</Sts>
+        <BookgDt><Dt>{day.isoformat()}</Dt></BookgDt>
+        <ValDt><Dt>{day.isoformat()}</Dt></ValDt>
+        <NtryDtls><TxDtls>
+          <AmtDtls><TxAmt><Amt Ccy="EUR">{amount}</Amt></TxAmt></AmtDtls>
+          <RltdPties><Dbtr><Nm>{debtor}</Nm></Dbtr><DbtrAcct><Id><IBAN>{iban}</IBAN></Id></DbtrAcct></RltdPties>
+          <RmtInf>{remittance}</RmtInf>
+        </TxDtls></NtryDtls>
+      </Ntry>"""
+
+
+def camt053(statement_id: str, day: date, *entries: str) -> bytes:
+    """A camt.053.001.02 day statement of our account holding ``entries``."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>WD-{statement_id}</MsgId><CreDtTm>{day.isoformat()}T21:00:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>{statement_id}</Id>
+      <CreDtTm>{day.isoformat()}T21:00:00</CreDtTm>
+      <Acct><Id><IBAN>{OUR_ACCOUNT}</IBAN></Id><Ccy>EUR</Ccy></Acct>{"".join(entries)}
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>""".encode()

@@ -8,15 +8,14 @@ import csv
 import io
 import json
 import logging
-import os
 import uuid
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
-from support import load_event
+from support import load_event, table_environment
 
 pytestmark = pytest.mark.workflow
 
@@ -26,15 +25,6 @@ PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
 
 
-@contextmanager
-def table_environment():
-    saved = {key: os.environ.get(key) for key in ("TABLE_NAME", "AWS_REGION", "DOCUMENTS_BUCKET")}
-    os.environ.update({"TABLE_NAME": TABLE, "AWS_REGION": "eu-west-1"})
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
 
 
 def web_body(**changes) -> dict:
@@ -326,6 +316,91 @@ def test_compensation_by_refund_hands_over_to_the_refund_workflow(runtime, opera
     assert (request["status"]["S"], request["amount"]["S"], request["customer_id"]["S"], request["GSI1PK"]["S"]) == ("REQUESTED", "40.00", customer_id, "QUEUE#REFUNDREQUEST#REQUESTED")
     assert [entry for entry in ledger_of(customer_id) if entry.kind == "compensation"] == []  # the refund workflow pays it
     assert post(runtime, operator, f"/ops/complaints/{number}/assessment", {"assessment": "dissatisfaction"}, 409)["errors"][0]["code"] == "assessment.resolved"
+
+
+def test_admissible_billing_complaint_holds_the_reminder_and_its_compensation_is_paid_by_the_refund_workflow(runtime, operator):
+    """Issue 9 "Done when": an unpaid advance, a complaint about it, no reminder while it is open
+    (ops see why), resolved as admissible with a compensation by refund; the customer pays the
+    advance, the refund workflow's sweeps put the compensation in the day's pain.001 file and the
+    bank statement marks it PAID. The account is square and its balance is the sum of its entries."""
+    import dunning_support
+    from collection_support import camt053, credit_entry, xml_upload
+    from refund_support import ledger_view, payment_files, set_bank_account, statement, transfer_out
+    from wattdesk.adapters import sepa_files
+
+    runtime.reset(dunning_support.JANUARY)
+    runtime.only_schedules("BillingRunStateMachine-", "DunningStateMachine-", "DunningSweepsFunction-", "ComplaintsSweepsFunction-", "RefundSweepsFunction-")
+    debtor = dunning_support.make_customer(21, "9000", "nl")
+    control = dunning_support.make_customer(22, "9000", "nl")  # the same advance, no complaint
+    customer_id, iban = debtor["customer_id"], "BE71096123456769"
+    set_bank_account(customer_id, iban, "Debtor21 Test", datetime(2026, 11, 2, 10, 0, tzinfo=UTC))
+
+    # Thursday 18 February, the advance (70.00, due 16 February) is unpaid: the customer phones.
+    runtime.advance(to=dunning_support.at("2027-02-18", 9))
+    (invoice,) = dunning_support.invoices_of(customer_id)
+    assert (invoice.due_date, invoice.totals["incl_vat"], invoice.status) == ("2027-02-16", "70.00", "OPEN")
+    phoned = load_event("complaints_api/phone")
+    phoned["reporter"].update(name="Debtor21 Test", email=debtor["email"], language="nl", customer_number=customer_id, postcode="9000", city="Gent", street="Kerkstraat 21")
+    body = {**phoned, "reported_on": "2027-02-18", "nature": "billing", "handler": None, "related": {"invoice_number": invoice.number},
+            "description": "Het voorschot is twee keer zo hoog als in mijn contract staat."}
+    number = post(runtime, operator, "/ops/complaints", body, 201)["complaint_number"]
+
+    # Monday 22 February, the reminder day: the control customer gets the free reminder, the
+    # complainant none; ops see the case suspended by the complaint.
+    runtime.advance(to=dunning_support.at("2027-02-22"))
+    assert len(dunning_support.mails(runtime, control, "Herinnering: factuur")) == 1
+    assert dunning_support.mails(runtime, debtor, "Herinnering: factuur") == []
+    suspended = runtime.handle_api("GET", "/ops/dunning/cases?status=SUSPENDED", operator).json()["items"]
+    (held,) = [item for item in suspended if item["invoice_number"] == invoice.number]
+    assert (held["status"], held["steps"]) == ("SUSPENDED", [])
+    assert held["suspension"]["reason"] == "complaint" and held["suspension"]["detail"] == "open complaint about the invoice or its reminder"
+
+    # Tuesday 23 February: answered, admissible, compensated by refund; the customer pays the
+    # advance by transfer with its OGM; the complaint is closed.
+    runtime.advance(to=dunning_support.at("2027-02-23", 10))
+    post(runtime, operator, f"/ops/complaints/{number}/feedback", {"feedback_on": "2027-02-23", "note": "Called back: the advance was set from a wrong EAV."})
+    post(runtime, operator, f"/ops/complaints/{number}/assessment", {"assessment": "admissible", "short_description": "Advance too high"})
+    post(runtime, operator, f"/ops/complaints/{number}/resolutions", {"kind": "compensation", "amount": "25.00", "method": "refund", "note": "Compensation for the wrong advance."}, 201)
+    day = date(2027, 2, 23)
+    paid = xml_upload(runtime, "/ops/bank-statements", operator, camt053("2027-054", day, credit_entry("20270223-0001", "70.00", day, "Debtor21 Test", iban, structured=invoice.ogm)))
+    assert paid.status == 200 and paid.json()["counts"]["booked"] == 1
+    closed = post(runtime, operator, f"/ops/complaints/{number}/close", {"summary": "Advance corrected; 25.00 compensation refunded.", "measures": "Advances are checked against the EAV at enrollment."})
+    assert closed["status"] == "CLOSED"
+
+    # Wednesday 24 February 06:00 the hand-over becomes a refund (nothing open to offset against:
+    # the whole 25.00 is paid out), approved without four eyes (small amount, IBAN on file for months).
+    runtime.advance(to=datetime(2027, 2, 24, 6, 0, tzinfo=UTC))
+    approved = [r for r in runtime.handle_api("GET", "/ops/refunds?status=APPROVED", operator).json()["items"] if r["customer_id"] == customer_id]
+    assert [(r["source"], r["source_id"], r["amount"]) for r in approved] == [("COMPLAINT", number, "25.00")]
+    refund_id = approved[0]["refund_id"]
+    # 14:00: the day's pain.001 file, valid against its XSD, pays the compensation to the account on file.
+    runtime.advance(to=datetime(2027, 2, 24, 14, 0, tzinfo=UTC))
+    files = payment_files(runtime)
+    transfers = []
+    for xml in files.values():
+        sepa_files.validate(xml, sepa_files.PAIN_001)
+        transfers += sepa_files.read_pain001(xml)
+    assert [(t["end_to_end_id"], t["amount"], t["iban"]) for t in transfers] == [(refund_id, "25.00", iban)]
+    assert number in transfers[0]["remittance"]
+    assert runtime.handle_api("GET", f"/ops/refunds/{refund_id}", operator).json()["status"] == "SENT"
+
+    # Thursday 25 February the bank statement shows the transfer: PAID.
+    out_day = date(2027, 2, 25)
+    booked = xml_upload(runtime, "/ops/bank-statements", operator, statement("2027-056", out_day, transfer_out(refund_id, "25.00", iban, "Debtor21 Test", out_day)))
+    assert booked.status == 200 and booked.json()["refunds"] == {"paid": 1}
+    runtime.wait_until_settled()
+    assert runtime.handle_api("GET", f"/ops/refunds/{refund_id}", operator).json()["status"] == "PAID"
+
+    # No reminder was ever sent; the case closed as paid; the account is square.
+    assert dunning_support.mails(runtime, debtor, "Herinnering: factuur") == []
+    final = runtime.handle_api("GET", f"/ops/dunning/cases/{invoice.number}", operator).json()
+    assert (final["status"], final["closed_reason"], final["steps"]) == ("CLOSED", "paid", [])
+    assert ("SUSPENDED", "suspended: open complaint about the invoice or its reminder") in [(h["status"], h["reason"]) for h in final["history"]]
+    balance, entries = ledger_view(customer_id)  # asserts the balance is the sum of the entries
+    assert balance == Decimal("0.00")
+    assert sorted((kind, amount) for kind, amount, _n in entries) == [("compensation", "-25.00"), ("invoice", "70.00"), ("payment", "-70.00"), ("refund", "25.00")]
+    complaint = detail(runtime, operator, number)
+    assert complaint["status"] == "CLOSED" and [(r["kind"], r["amount"], r["method"]) for r in complaint["resolutions"]] == [("compensation", "25.00", "refund")]
 
 
 # ------------------------------------------------------------------ monthly report

@@ -161,6 +161,99 @@ def test_a_refund_suspends_and_lifting_it_gives_a_fresh_term(runtime):
     assert len(mails(runtime, debtor, "Ingebrekestelling")) == 1
 
 
+def test_an_open_refund_of_the_customer_holds_the_reminder_until_it_ends(runtime):
+    """A customer who paid 30.00 before their first invoice asks it back; the refund waits for their
+    IBAN. Their February advance (70.00, due 16 February) gets no reminder while the refund is under
+    way, ops see why, and once the refund ends the reminder follows after a fresh 15-day term."""
+    runtime.reset(JANUARY)
+    debtor = make_customer(5, "9000", "nl")
+    operator = login(runtime, "an.operator@wattdesk.example", ["operators"])
+    paid = runtime.handle_api("POST", "/ops/payments", operator, {"amount": "30.00", "received_on": "2027-01-15", "customer_id": debtor["customer_id"], "external_reference": "KASSA-5", "note": "paid at the counter"})
+    assert paid.status == 201, paid.json()
+    asked = runtime.handle_api("POST", "/ops/refunds", operator, {"customer_id": debtor["customer_id"], "amount": "30.00", "reason": "paid before the first invoice, asks it back", "request_id": "debtor5-counter"})
+    assert asked.status == 201, asked.json()
+    refund_id = asked.json()["refund_id"]
+    runtime.wait_until_settled()
+    assert runtime.handle_api("GET", f"/ops/refunds/{refund_id}", operator).json()["status"] == "AWAITING_IBAN"  # no bank account on file
+
+    runtime.advance(to=at("2027-02-22"))
+    (invoice,) = invoices_of(debtor["customer_id"])
+    assert (invoice.due_date, invoice.totals["incl_vat"]) == ("2027-02-16", "70.00")
+    assert ledger_of(debtor["customer_id"])[0] == Decimal("40.00")  # the daily collection sweep applied the 30.00 credit
+    assert mails(runtime, debtor, "Herinnering: factuur") == []  # 22 February: the reminder day, but a refund is under way
+    operator = login(runtime, "an.operator@wattdesk.example", ["operators"])
+    assert invoice.number in queue(runtime, operator, "SUSPENDED")
+    held = case(runtime, operator, invoice.number)
+    assert held["status"] == "SUSPENDED" and held["steps"] == []
+    assert held["suspension"] == {"reason": "refund", "detail": f"refund {refund_id} awaiting iban (30.00 EUR)", "since": "2027-02-17"}  # the day after the due date
+    assert held["suspended_now"] == {"reason": "refund", "detail": f"refund {refund_id} awaiting iban (30.00 EUR)"}
+
+    # Tuesday 23 February ops cancel the refund: the credit went to the advance. The run of 24
+    # February resumes the case with 15 days: the free first reminder on Thursday 11 March.
+    runtime.advance(to=at("2027-02-23", 10))
+    operator = login(runtime, "an.operator@wattdesk.example", ["operators"])
+    cancelled = runtime.handle_api("POST", f"/ops/refunds/{refund_id}/cancel", operator, {"reason": "the credit paid part of the February advance"})
+    assert cancelled.status == 200 and cancelled.json()["status"] == "CANCELLED"
+    runtime.advance(to=at("2027-03-10", 20))
+    assert mails(runtime, debtor, "Herinnering: factuur") == []
+    operator = login(runtime, "an.operator@wattdesk.example", ["operators"])
+    resumed = case(runtime, operator, invoice.number)
+    assert (resumed["status"], resumed["resume_not_before"], resumed["suspended_now"]) == ("OPEN", "2027-03-11", None)
+    assert ("OPEN", "suspension (refund) ended") in [(h["status"], h["reason"]) for h in resumed["history"]]
+    runtime.advance(to=at("2027-03-11"))
+    (reminder,) = mails(runtime, debtor, "Herinnering: factuur")
+    assert "40,00" in reminder["text"] and "Kosten" not in reminder["text"]
+    steps = case(runtime, operator, invoice.number)["steps"]
+    assert [(s["kind"], s["on"], s["open"], s["fee_total"]) for s in steps] == [("reminder", "2027-03-11", "40.00", "0.00")]
+
+
+def test_a_disputed_estimated_settlement_waits_while_its_reading_is_checked(runtime, operator):
+    """An estimated annual settlement disputed with an actual reading that waits for an operator's
+    check is an open correction: no reminder for it (the advance of the same month is reminded as
+    usual); once ops reject the reading, the settlement's reminder follows after a fresh term."""
+    from datetime import UTC, datetime
+
+    from settlement_support import dso_reading, login as settlement_login, make_contract, registers
+
+    runtime.reset(datetime(2028, 1, 31, 8, 0, tzinfo=UTC))
+    runtime.only_schedules("BillingRunStateMachine-", "SettlementSweepsFunction-", "DunningStateMachine-")
+    contract = make_contract(advance="40.00", language="nl")  # a year supplied from 1 February 2027
+    assert dso_reading(runtime, contract["ean"], date(2027, 2, 1), {"single": 20000}, kind="opening")["stored"] == 1
+    runtime.advance(to=at("2028-02-01", 9))
+    issued = invoices_of(contract["customer_id"])
+    (settlement,) = [i for i in issued if i.kind == "settlement"]
+    (advance,) = [i for i in issued if i.kind == "advance"]
+    assert settlement.due_date == advance.due_date == "2028-02-16" and Decimal(settlement.totals["incl_vat"]) > 0
+
+    # 3 February: the customer disputes the estimate with a reading that looks far too high.
+    runtime.advance(to=at("2028-02-03", 9))
+    disputed = runtime.handle_api("POST", f"/me/settlements/{settlement.number}/actual-readings", settlement_login(runtime, contract),
+                                  {"readings": [{"ean": contract["ean"], "reading_date": "2028-02-01", "registers": registers({"single": 99000})}]})
+    assert disputed.status == 200 and disputed.json()["status"] == "IMPLAUSIBLE"
+    reading_id = disputed.json()["reading"]["reading_id"]
+
+    # Monday 21 February (due 16 + 5 days of grace): the advance is reminded, the settlement is not.
+    runtime.advance(to=at("2028-02-21"))
+    subjects = [m["subject"] for m in runtime.outbox(contract["email"]) if m["subject"].startswith("Herinnering: factuur")]
+    assert subjects == [f"Herinnering: factuur {advance.number} is nog niet betaald"]
+    held = case(runtime, operator, settlement.number)
+    assert (held["status"], held["steps"], held["suspension"]["reason"]) == ("SUSPENDED", [], "correction")
+    assert held["suspension"]["detail"] == f"correction: settlement {settlement.number} disputed with an actual reading that waits for an operator's check"
+    assert settlement.number in queue(runtime, operator, "SUSPENDED")
+
+    # Tuesday 22 February ops reject the reading (a typo): the run of 23 February resumes the case
+    # with 15 days, the free reminder of the settlement on Thursday 9 March.
+    runtime.advance(to=at("2028-02-22", 10))
+    rejected = runtime.handle_api("POST", f"/ops/readings/{reading_id}/decision", operator, {"decision": "reject", "reason": "typo: one digit too many (customer called)"})
+    assert rejected.status == 200 and rejected.json()["status"] == "REJECTED"
+    runtime.advance(to=at("2028-03-08", 20))
+    assert case(runtime, operator, settlement.number)["resume_not_before"] == "2028-03-09"
+    assert not [m for m in runtime.outbox(contract["email"]) if m["subject"] == f"Herinnering: factuur {settlement.number} is nog niet betaald"]
+    runtime.advance(to=at("2028-03-09"))
+    assert [s["kind"] for s in case(runtime, operator, settlement.number)["steps"]] == ["reminder"]
+    assert len([m for m in runtime.outbox(contract["email"]) if m["subject"] == f"Herinnering: factuur {settlement.number} is nog niet betaald"]) == 1
+
+
 def test_brussels_protected_customer_gets_a_plan_offer_and_pays_no_fee(runtime):
     runtime.reset(JANUARY)
     debtor = make_customer(5, "1000", "fr")

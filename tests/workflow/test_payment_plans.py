@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from dunning_support import JANUARY, at, invoices_of, login, login_customer, mails, make_customer, pay, pdf_text
+from collection_support import camt053, credit_entry, xml_upload
+from dunning_support import JANUARY, at, invoices_of, ledger_of, login, login_customer, mails, make_customer, pay, pdf_text
 
 pytestmark = pytest.mark.workflow
 
@@ -90,6 +91,62 @@ def test_a_plan_accepted_and_kept_stops_reminders_and_closes_itself(runtime):
     case = runtime.handle_api("GET", f"/ops/dunning/cases/{invoice.number}", operator).json()
     assert case["status"] == "CLOSED" and [s["kind"] for s in case["steps"]] == ["reminder"]
     assert ("SUSPENDED", "suspended: payment_plan " + plan["plan_id"] + ": payment plan requested") in [(h["status"], h["reason"]) for h in case["history"]]
+
+
+def test_a_plan_kept_through_bank_statements_with_the_instalment_references(runtime):
+    """Each instalment paid by transfer with its own OGM, imported from the bank's camt.053: every
+    payment lands on the plan's invoice (never in suspense), no reminder follows, the plan closes
+    itself the morning after the last instalment, and the account is square."""
+    runtime.reset(JANUARY)
+    debtor = make_customer(16, "9000", "nl", advance="240.00")
+    runtime.advance(to=at("2027-02-22"))
+    (invoice,) = invoices_of(debtor["customer_id"])
+    assert len(mails(runtime, debtor, "Herinnering")) == 1
+    plan = plan_for(runtime, debtor, invoice.number)
+    references = [i["ogm"] for i in plan["instalments"]]
+    me = login_customer(runtime, debtor)
+
+    # 1 and 3 in the bank's structured field (as the bank prints it, and as bare digits); 2 typed by
+    # the customer in the free message instead. Each on its due date, from the customer's account.
+    how = {1: {"structured": references[0]}, 2: {"text": f"afbetaling {references[1]} Debtor16"}, 3: {"structured": "".join(ch for ch in references[2] if ch.isdigit())}}
+    for number, due in ((1, "2027-03-12"), (2, "2027-04-12"), (3, "2027-05-12")):
+        runtime.advance(to=at(due, 18))
+        day = date.fromisoformat(due)
+        operator = login(runtime, "an.operator@wattdesk.example", ["operators"])
+        entry = credit_entry(f"{day:%Y%m%d}-PL{number}", "80.00", day, "Debtor16 Test", "BE71096123456769", **how[number])
+        imported = xml_upload(runtime, "/ops/bank-statements", operator, camt053(f"2027-{day:%j}", day, entry))
+        assert imported.status == 200, imported.body
+        assert (imported.json()["counts"]["booked"], imported.json()["counts"]["suspense"]) == (1, 0)
+        (payment,) = imported.json()["payments"]
+        assert payment["status"] == "BOOKED" and payment["customer_id"] == debtor["customer_id"]
+        assert payment["allocations"] == [{"invoice_number": invoice.number, "amount": "80.00"}]
+        assert payment["note"] == f"instalment {number} of payment plan {plan['plan_id']}"
+        assert payment["reasons"][0] == ("instalment_reference" if number != 2 else "instalment_ogm_in_text")
+        # Importing the same statement again books nothing twice.
+        again = xml_upload(runtime, "/ops/bank-statements", operator, camt053(f"2027-{day:%j}", day, entry))
+        assert again.json()["counts"]["duplicates"] == 1 and again.json()["counts"]["booked"] == 0
+        me = login_customer(runtime, debtor)
+        seen = runtime.handle_api("GET", f"/me/payment-plans/{plan['plan_id']}", me).json()
+        assert [i["status"] for i in seen["instalments"]][:number] == ["paid"] * number
+        assert seen["paid"] == f"{80 * number}.00"
+
+    # The morning after the last instalment the plan closes itself; nothing else was ever sent.
+    runtime.advance(to=at("2027-05-13"))
+    me = login_customer(runtime, debtor)
+    final = runtime.handle_api("GET", f"/me/payment-plans/{plan['plan_id']}", me).json()
+    assert (final["status"], final["end_reason"], final["ended_at"][:10]) == ("COMPLETED", "paid", "2027-05-13")
+    (completed,) = mails(runtime, debtor, "volledig betaald")
+    assert "240,00" in completed["text"]
+    runtime.advance(to=at("2027-05-20"))
+    assert mails(runtime, debtor, "Ingebrekestelling") == [] and mails(runtime, debtor, "Herinnering: afbetaling") == []
+    assert len(mails(runtime, debtor, "Herinnering")) == 1  # the reminder of 22 February, before the plan
+    operator = login(runtime, "an.operator@wattdesk.example", ["operators"])
+    assert runtime.handle_api("GET", f"/ops/dunning/cases/{invoice.number}", operator).json()["status"] == "CLOSED"
+    assert runtime.handle_api("GET", "/ops/payments/suspense", operator).json()["items"] == []
+    balance, entries = ledger_of(debtor["customer_id"])
+    assert balance == sum((Decimal(e.amount) for e in entries), Decimal("0.00")) == Decimal("0.00")
+    assert sorted((e.kind, e.amount) for e in entries) == [("invoice", "240.00"), ("payment", "-80.00"), ("payment", "-80.00"), ("payment", "-80.00")]
+    assert invoices_of(debtor["customer_id"])[0].status == "PAID"
 
 
 def test_a_broken_plan_resumes_collection_of_the_rest(runtime):

@@ -333,3 +333,65 @@ def should_chase(open_amount: Decimal, fees_booked: Decimal) -> bool:
 def resume_date(lifted_on: date) -> date:
     """After a suspension ends, the customer gets a fresh term before any next step."""
     return lifted_on + timedelta(days=RESUME_TERM_DAYS)
+
+
+# ------------------------------------------------------------------ suspensions by other workflows
+# Issue 7: "Collection is suspended for an invoice under an open complaint about it, for invoices
+# covered by a kept instalment plan, and for a customer with an open refund or correction on that
+# invoice. The reason is visible in ops." Complaints and plans are read as they are (stores.complaints,
+# the plan's suspension records); the refund and correction rules below are CONFIGURATION chosen where
+# the issue is silent, written down in docs/dunning.md ("Suspensions").
+
+# A refund is under way in these statuses (docs/refunds.md): asked for, waiting for the customer's IBAN
+# or an approver, approved for the next payment file, or in a file at the bank. OFFSET, PAID, RETURNED
+# (the money is back on the account; a follow-up refund is a new refund), REJECTED and CANCELLED end it.
+OPEN_REFUND_STATUSES = ("REQUESTED", "AWAITING_IBAN", "AWAITING_APPROVAL", "APPROVED", "SENT")
+
+
+@dataclass(frozen=True)
+class RefundFacts:
+    refund_id: str
+    status: str
+    amount: Decimal  # what is paid out (after offsets), or what was asked while not planned yet
+    created_at: str = ""
+
+
+def suspending_refund(refunds: tuple[RefundFacts, ...] | list[RefundFacts]) -> RefundFacts | None:
+    """The customer's refund that suspends collection of their open invoices, if any (the oldest
+    one under way). A refund is "on" every open invoice of its customer: the refund workflow offsets
+    its credit against the customer's open invoices (oldest first) and checks the credit again right
+    before paying, so until it has ended what the customer owes on each invoice is not settled, and a
+    customer we are sending money to is not chased meanwhile."""
+    under_way = sorted((r for r in refunds if r.status in OPEN_REFUND_STATUSES), key=lambda r: (r.created_at, r.refund_id))
+    return under_way[0] if under_way else None
+
+
+def refund_detail(refund: RefundFacts) -> str:
+    return f"refund {refund.refund_id} {refund.status.lower().replace('_', ' ')} ({to_cents(refund.amount)} EUR)"
+
+
+# Readings of the settlement's closing day count within this many days of it (services.readings
+# CLOSING_WINDOW_DAYS, the window the dispute route accepts).
+SETTLEMENT_DISPUTE_WINDOW_DAYS = 14
+
+
+@dataclass(frozen=True)
+class SettlementFacts:
+    """An annual settlement invoice as the correction rule needs it."""
+
+    settlement_date: date
+    estimated: bool  # closed with an estimated reading
+    reissued: bool  # already cancelled and reissued (its open amount is gone with the credit note)
+    # Dates of actual readings (customer or operator) of the contract waiting for an operator's check.
+    readings_waiting: tuple[date, ...] = ()
+
+
+def open_settlement_correction(facts: SettlementFacts) -> bool:
+    """An estimated annual settlement is being corrected while the customer (or an operator) gave an
+    actual reading for its closing day that waits for an operator's check (IMPLAUSIBLE): once checked,
+    the settlement is cancelled and reissued with it (services.settlement.dispute), or the reading is
+    rejected and collection resumes."""
+    if not facts.estimated or facts.reissued:
+        return False
+    window = timedelta(days=SETTLEMENT_DISPUTE_WINDOW_DAYS)
+    return any(abs(day - facts.settlement_date) <= window for day in facts.readings_waiting)

@@ -7,12 +7,15 @@ The matching rule (written once, here):
 
 1. A structured reference (OGM, "+++027/1000/00143+++") in the bank's structured field that
    belongs to an invoice: that invoice, whatever the amount or the account it came from (exact).
+   One that belongs to an instalment of a payment plan (``+++YYY/9NNN/NNNCC+++``, see
+   domain.instalments): the plan's invoices, oldest first (exact), so the instalment is paid.
 2. Otherwise every signal scores points for a candidate invoice (or a customer's open invoices):
 
    ===========================================  ======
    signal                                       points
    ===========================================  ======
    a valid OGM of the invoice in the free text    3
+     (or of an instalment: the plan's invoices)
    the invoice number in the free text            2
    the payer's IBAN is known for that customer    2
      (mandate, or an earlier booked payment), and
@@ -76,6 +79,17 @@ class OpenInvoice:
 
 
 @dataclass(frozen=True)
+class PlanInstalment:
+    """An instalment of a payment plan, as its OGM points to it (issue 7: each instalment has its
+    own structured reference): the plan's invoices, oldest first, carry what is paid on it."""
+
+    customer_id: str
+    plan_id: str
+    number: int
+    invoices: tuple[OpenInvoice, ...]  # the plan's invoices, oldest first (open amount may be 0)
+
+
+@dataclass(frozen=True)
 class Match:
     """``outcome``: "invoice" (book on ``invoice_numbers`` of ``customer_id``) or "suspense"."""
 
@@ -86,6 +100,7 @@ class Match:
     score: int = 0
     reasons: tuple[str, ...] = ()
     suggestion: dict | None = None
+    instalment: tuple[str, int] | None = None  # (plan id, instalment number) the payment quotes
 
 
 @dataclass(frozen=True)
@@ -145,19 +160,26 @@ def match_payment(
     invoices_by_number: Mapping[str, OpenInvoice],
     customers_of_iban: Sequence[str],
     open_invoices_of: Mapping[str, Sequence[OpenInvoice]],
+    instalments_by_ogm: Mapping[str, PlanInstalment] | None = None,
 ) -> Match:
     """Applies the rule of the module docstring.
 
     ``invoices_by_ogm`` / ``invoices_by_number``: the invoices the references of
     ``references_in(payment)`` point to (any status); ``customers_of_iban``: the customers the
-    payer's IBAN is known for; ``open_invoices_of``: open invoices of every customer named above.
+    payer's IBAN is known for; ``open_invoices_of``: open invoices of every customer named above;
+    ``instalments_by_ogm``: the payment-plan instalments the references point to.
     """
     if payment.amount <= 0:
         raise DomainError("payment.amount", "an incoming payment has a positive amount")
+    instalments_by_ogm = instalments_by_ogm or {}
     refs = references_in(payment)
     if refs.structured_ogm and refs.structured_ogm in invoices_by_ogm:
         invoice = invoices_by_ogm[refs.structured_ogm]
         return Match("invoice", "exact", invoice.customer_id, (invoice.number,), score=99, reasons=("structured_reference",))
+    if refs.structured_ogm and refs.structured_ogm in instalments_by_ogm:
+        instalment = instalments_by_ogm[refs.structured_ogm]
+        numbers = tuple(invoice.number for invoice in instalment.invoices)
+        return Match("invoice", "exact", instalment.customer_id, numbers, score=99, reasons=("instalment_reference",), instalment=(instalment.plan_id, instalment.number))
 
     # Candidates: an invoice named in the text, or the open invoices of the IBAN's customer.
     named: dict[str, tuple[OpenInvoice, int, str]] = {}
@@ -165,6 +187,13 @@ def match_payment(
         if digits in invoices_by_ogm:
             invoice = invoices_by_ogm[digits]
             named.setdefault(invoice.number, (invoice, POINTS_OGM_IN_TEXT, "ogm_in_text"))
+    quoted_instalment: tuple[str, int] | None = None
+    for digits in refs.ogms:
+        if digits in instalments_by_ogm:
+            instalment = instalments_by_ogm[digits]
+            quoted_instalment = quoted_instalment or (instalment.plan_id, instalment.number)
+            for invoice in instalment.invoices:
+                named.setdefault(invoice.number, (invoice, POINTS_OGM_IN_TEXT, "instalment_ogm_in_text"))
     for number in refs.invoice_numbers:
         if number in invoices_by_number and number not in named:
             named[number] = (invoices_by_number[number], POINTS_INVOICE_NUMBER_IN_TEXT, "invoice_number_in_text")
@@ -210,7 +239,8 @@ def match_payment(
         # The text names one customer's invoice, the account belongs to another: let a person look.
         return Match("suspense", "low", score=best[0], reasons=("reference_and_account_disagree",), suggestion=suggestion)
     if best[0] >= BOOKING_THRESHOLD and best[2]:
-        return Match("invoice", "high", best[1], best[2], score=best[0], reasons=best[3])
+        quoted = quoted_instalment if quoted_instalment and "instalment_ogm_in_text" in best[3] else None
+        return Match("invoice", "high", best[1], best[2], score=best[0], reasons=best[3], instalment=quoted)
     return Match("suspense", "low", score=best[0], reasons=("below_threshold",), suggestion=suggestion)
 
 

@@ -252,7 +252,21 @@ def match(record: store.PaymentRecord) -> rules.Match:
             by_number[number] = _as_open_invoice(invoice)
     known = store.customers_of_iban(record.debtor_iban) if record.debtor_iban else []
     open_of = {customer_id: open_invoices(customer_id) for customer_id in set(known)}
-    return rules.match_payment(payment, by_ogm, by_number, known, open_of)
+    instalments = {digits: found for digits in {d for d in (refs.structured_ogm, *refs.ogms) if d and d not in by_ogm} if (found := _instalment(digits)) is not None}
+    return rules.match_payment(payment, by_ogm, by_number, known, open_of, instalments_by_ogm=instalments)
+
+
+def _instalment(digits: str) -> rules.PlanInstalment | None:
+    """The payment-plan instalment an OGM belongs to (issue 7: each instalment has its own OGM),
+    with the plan's invoices oldest first as the matching rule needs them."""
+    from wattdesk.services import payment_plans  # the plans module imports mail/PDF adapters: only when needed
+
+    found = payment_plans.instalment_of(digits)
+    if found is None:
+        return None
+    records = [invoices_store.find_by_number(number) for number in found["invoice_numbers"]]
+    invoices = tuple(_as_open_invoice(record) for record in records if record is not None)
+    return rules.PlanInstalment(found["customer_id"], found["plan_id"], found["number"], invoices)
 
 
 def process(record: store.PaymentRecord) -> store.PaymentRecord:
@@ -261,8 +275,9 @@ def process(record: store.PaymentRecord) -> store.PaymentRecord:
         return record
     found = match(record)
     if found.outcome == "invoice":
+        note = f"instalment {found.instalment[1]} of payment plan {found.instalment[0]}" if found.instalment else None
         try:
-            return _book(record, found.customer_id, found.invoice_numbers, ("RECEIVED",), found.confidence, list(found.reasons))
+            return _book(record, found.customer_id, found.invoice_numbers, ("RECEIVED",), found.confidence, list(found.reasons), note=note)
         except Conflict:
             return store.get(record.payment_id)
     try:

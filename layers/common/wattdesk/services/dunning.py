@@ -48,16 +48,68 @@ def _open_complaint(number: str, round_: int | None) -> bool:
     return round_ is not None and complaints.open_complaint_about_reminder(reminder_reference(number, round_))
 
 
+def _open_refund(customer_id: str) -> rules.RefundFacts | None:
+    """The customer's refund under way (stores.refunds, read only), if any: domain.dunning.suspending_refund."""
+    try:
+        from wattdesk.stores import refunds
+    except ImportError:
+        return None
+    facts = [
+        rules.RefundFacts(r.refund_id, r.status, Decimal(r.amount or r.requested_amount), r.created_at)
+        for r in refunds.of_customer(customer_id)
+    ]
+    return rules.suspending_refund(facts)
+
+
+def _open_correction(number: str) -> str | None:
+    """A detail when the invoice is being corrected: an estimated annual settlement disputed with an
+    actual reading that waits for an operator's check (domain.dunning.open_settlement_correction).
+    Credit notes and cancel-and-reissue are one transaction (services.corrections): the invoice has
+    nothing open afterwards and its case closes; ops mark any other correction under way with
+    POST /ops/dunning/suspensions (reason ``correction``)."""
+    try:
+        invoice = invoices.get_by_number(number)
+    except (invoices.InvoiceIndex.DoesNotExist, invoices.InvoiceRecord.DoesNotExist):
+        return None
+    if invoice.kind != "settlement" or not invoice.contract_id:
+        return None
+    try:
+        from wattdesk.stores import readings as reading_store
+        from wattdesk.stores import settlements
+    except ImportError:
+        return None
+    record = next((r for r in settlements.of_contract(invoice.contract_id) if r.kind == "annual" and r.number == number), None)
+    if record is None:
+        return None
+    waiting: list[date] = []
+    for ean in json.loads(record.closing_json or "{}"):
+        waiting += [
+            date.fromisoformat(r.reading_date) for r in reading_store.of_contract(ean, invoice.contract_id)
+            if r.status == "IMPLAUSIBLE" and not r.estimated and r.source in ("customer", "operator")
+        ]
+    facts = rules.SettlementFacts(date.fromisoformat(record.settlement_date), bool(record.estimated), bool(record.reissued_as), tuple(waiting))
+    if rules.open_settlement_correction(facts):
+        return f"correction: settlement {number} disputed with an actual reading that waits for an operator's check"
+    return None
+
+
 def suspension_of(customer_id: str, number: str, round_: int | None = None) -> tuple[str, str] | None:
     """(reason, detail) when collection of this invoice is suspended, else None.
 
-    Reasons: an open complaint about the invoice (or about one of its letters), a payment plan asked
-    for or kept, an open refund or correction (written by those workflows or by ops through
-    POST /ops/dunning/suspensions)."""
+    Reasons, in this order: an open complaint about the invoice (or about one of its letters); a
+    suspension record (a payment plan asked for or kept, or one opened by ops or another workflow
+    through POST /ops/dunning/suspensions); a refund of the customer under way (stores.refunds); an
+    estimated settlement being corrected (a dispute waiting for an operator). docs/dunning.md."""
     if _open_complaint(number, round_):
         return "complaint", "open complaint about the invoice or its reminder"
     for item in sorted(store.open_suspensions(customer_id, number), key=lambda s: s.opened_at):
         return item.reason, f"{item.reason} {item.reference}" + (f": {item.note}" if item.note else "")
+    refund = _open_refund(customer_id)
+    if refund is not None:
+        return "refund", rules.refund_detail(refund)
+    correction = _open_correction(number)
+    if correction is not None:
+        return "correction", correction
     return None
 
 
@@ -187,6 +239,8 @@ def _process_invoice(customer_id: str, number: str, open_amount: Decimal, case: 
         reason, detail = suspended
         if case.status != "SUSPENDED" or case.suspension != reason:
             store.set_status(case, "SUSPENDED", as_of.isoformat(), f"suspended: {detail}", now, suspension=reason, suspension_detail=detail, suspended_since=as_of.isoformat(), next_on=None, next_step=None)
+        elif case.suspension_detail != detail:  # the same reason moved on (e.g. a refund from awaiting IBAN to approved)
+            store.set_status(case, "SUSPENDED", case.GSI1SK.split("#")[0] if case.GSI1SK else as_of.isoformat(), f"suspended: {detail}", now, suspension_detail=detail)
         return "suspended"
     if case.status == "SUSPENDED":
         resume = rules.resume_date(as_of)

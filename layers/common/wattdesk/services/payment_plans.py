@@ -323,9 +323,19 @@ def _remind_instalment(plan: store.PaymentPlan, missed: dict[str, Any], state: r
 
 
 # ------------------------------------------------------------------ payments by instalment reference
-def allocate_instalment_payment(reference: str, amount: Decimal) -> tuple[str, list[tuple[str, Decimal]]] | None:
-    """For the payments workflow: a payment quoting an instalment's OGM -> (customer id, the plan's
-    invoices with the part of the amount to book on each, oldest first). None: not an instalment."""
+def _plan_invoices_oldest_first(plan: store.PaymentPlan) -> list[str]:
+    """The plan's invoices in the order a payment on the plan fills them: oldest due date first."""
+    due: dict[str, str] = {}
+    for number in _covered(plan):
+        record = invoices.find_by_number(number)
+        due[number] = (record.due_date or "9999-12-31") if record is not None else "9999-12-31"
+    return sorted(due, key=lambda number: (due[number], number))
+
+
+def instalment_of(reference: str) -> dict[str, Any] | None:
+    """For the payments workflow (services.collection.match): the instalment an OGM belongs to, as
+    ``{"customer_id", "plan_id", "number", "amount", "status" (the plan's), "invoice_numbers"
+    (the plan's, oldest first)}``; None when the reference is no instalment's."""
     try:
         digits = ogm_digits(reference)
     except DomainError:
@@ -334,8 +344,23 @@ def allocate_instalment_payment(reference: str, amount: Decimal) -> tuple[str, l
     if found is None:
         return None
     plan = store.get(found.plan_id)
-    open_items = ledger.open_items(plan.customer_id)
-    return plan.customer_id, rules.allocate(amount, [(number, open_items.get(number, ZERO)) for number in sorted(_covered(plan))])
+    instalment = next((i for i in plan.instalment_list if int(i["number"]) == int(found.number)), None)
+    return {
+        "customer_id": plan.customer_id, "plan_id": plan.plan_id, "number": int(found.number), "status": plan.status,
+        "amount": instalment["amount"] if instalment else None, "invoice_numbers": _plan_invoices_oldest_first(plan),
+    }
+
+
+def allocate_instalment_payment(reference: str, amount: Decimal) -> tuple[str, list[tuple[str, Decimal]]] | None:
+    """A payment quoting an instalment's OGM -> (customer id, the plan's invoices with the part of
+    the amount to book on each, oldest first). None: not an instalment. (The payments workflow
+    matches such a payment with ``instalment_of`` and books it on the same invoices in the same
+    order; what exceeds them all follows the account's overpayment rule, domain.payments.)"""
+    found = instalment_of(reference)
+    if found is None:
+        return None
+    open_items = ledger.open_items(found["customer_id"])
+    return found["customer_id"], rules.allocate(amount, [(number, open_items.get(number, ZERO)) for number in found["invoice_numbers"]])
 
 
 # ------------------------------------------------------------------ views
