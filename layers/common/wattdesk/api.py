@@ -98,6 +98,13 @@ def make_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        from wattdesk.errors import transient_code
+
+        if transient_code(exc) is not None:
+            logger().warning("dependency busy", extra={"error_type": type(exc).__name__, "code": transient_code(exc)})
+            response = _error_response(503, [{"field": None, "code": "busy", "message": "We are busy; please try again in a moment."}])
+            response.headers["Retry-After"] = "2"
+            return response
         logger().exception("unhandled error", extra={"error_type": type(exc).__name__})
         return _error_response(500, [{"field": None, "code": "internal", "message": "Something went wrong on our side; please try again later."}])
 

@@ -76,6 +76,15 @@ def lambda_handler(function):
             wrapped = tracer().capture_lambda_handler(logger().inject_lambda_context(clear_state=True)(function))
         try:
             return wrapped(event, context)
+        except Exception as exc:
+            from wattdesk.errors import TransientError, transient_code
+
+            code = None if isinstance(exc, TransientError) else transient_code(exc)
+            if code is None:
+                raise
+            # Named so the definitions' Retry on TransientError applies (a throttled write is
+            # worth another go, not a Catch); API handlers answer inside the resolver instead.
+            raise TransientError(f"{type(exc).__name__}: {code}") from exc
         finally:
             if metrics().metric_set:
                 metrics().flush_metrics()

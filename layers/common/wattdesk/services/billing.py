@@ -154,6 +154,12 @@ def _issue_advance_once(run_id, period, billing_date, contract, customer, amount
     try:
         invoice = issue_numbered(new, now, credits=tuple(pending[i] for i in used))
     except store.AlreadyIssued as exc:
+        existing = store.find_by_number(exc.number) if exc.number else None
+        if existing is not None and existing.run_id == run_id:
+            # This run issued it and the step is retried (its result was lost after the write):
+            # still "issued", so the definition goes on to send it (mails are sent once per key).
+            store.record_item(run_id, contract_id, customer_id, "issued", now, number=exc.number)
+            return {"outcome": "issued", "number": exc.number}
         store.record_item(run_id, contract_id, customer_id, "skipped", now, reason="already issued", number=exc.number)
         return {"outcome": "already_issued", "number": exc.number}
     store.record_item(run_id, contract_id, customer_id, "issued", now, number=invoice.number)
