@@ -48,7 +48,8 @@ def attachment(account: str, region: str, message_id: str, filename: str) -> byt
             raw = message.raw_data.encode() if isinstance(message.raw_data, str) else message.raw_data
             for part in message_from_bytes(raw, policy=policy.default).iter_attachments():
                 if part.get_filename() == filename:
-                    return part.get_content()
+                    # The bytes as attached, whatever the type (get_content() gives text/* as str).
+                    return part.get_payload(decode=True)
     return None
 
 
