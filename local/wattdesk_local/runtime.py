@@ -20,7 +20,7 @@ from urllib.parse import parse_qs
 import boto3
 from moto import mock_aws
 
-from wattdesk_local import apigw, auth, outbox, patches, persistence, s3_events
+from wattdesk_local import apigw, auth, faults, outbox, patches, persistence, s3_events
 from wattdesk_local.lambdas import Invocation, LocalFunction
 from wattdesk_local.schedules import Schedule, scheduler_input
 from wattdesk_local.template import ACCOUNT_ID, REGION, Template, TemplateError
@@ -111,7 +111,8 @@ class LocalRuntime:
         self.invocations: list[Invocation] = []
         self.unsupported: list[str] = []
         self.local_endpoints: dict[str, tuple[str, dict[str, Any], str]] = {}  # path -> (function, fixed, body key)
-        self.faults: list[Fault] = []
+        self.named_faults: list[Fault] = []  # inject_fault(): a function fails with a named error
+        self.faults = faults.FaultSwitch()  # AWS API / Lambda faults by rate and seed (issue 12)
         self._in_flight = 0
         self._in_flight_lock = threading.Lock()
         self._advance_lock = threading.RLock()
@@ -126,6 +127,7 @@ class LocalRuntime:
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         patches.install(self._invoke_from_moto)
+        faults.install(self.faults)
         from wattdesk import clock as wattdesk_clock
         from wattdesk.adapters import aws as wattdesk_aws
 
@@ -156,6 +158,7 @@ class LocalRuntime:
 
             wattdesk_clock.set_source(None)
             patches.uninstall()
+            faults.uninstall()
             self._mock.stop()
             self._mock = None
             self._clients.clear()
@@ -192,6 +195,7 @@ class LocalRuntime:
             self.schedules_anchor = self.clock.now()
             self.last_fired = {schedule.name: self.schedules_anchor for schedule in self.schedules}
             self.invocations.clear()
+            self.named_faults.clear()
             self.faults.clear()
             patches.retry_sleeps.intervals.clear()
 
@@ -471,11 +475,11 @@ class LocalRuntime:
         """The function fails `times` times with `error_type` (as Lambda reports an uncaught error)
         on invocations whose event contains every key/value of `when`, then runs normally."""
         fault = Fault(function, error_type, times, dict(when or {}))
-        self.faults.append(fault)
+        self.named_faults.append(fault)
         return fault
 
     def _fault_for(self, logical: str, event: Any) -> Fault | None:
-        for fault in self.faults:
+        for fault in self.named_faults:
             if fault.function == logical and fault.remaining > 0 and isinstance(event, dict) and all(event.get(k) == v for k, v in fault.when.items()):
                 fault.remaining -= 1
                 fault.raised += 1
@@ -494,7 +498,13 @@ class LocalRuntime:
             self._in_flight += 1
         started = time.perf_counter()
         try:
-            payload, errored, logs = function.invoke(event)
+            with faults.handler_scope(logical, event):
+                payload, errored, logs = function.invoke(event)
+            # A Lambda fault of runtime.faults: the handler ran (its writes are done), then its
+            # result is lost (timeout, or a crash before Step Functions saved the state).
+            lost = None if errored else self.faults.lambda_fault("crash_after", logical, event) or self.faults.lambda_fault("timeout", logical, event)
+            if lost is not None:
+                payload, errored = json.dumps({"errorType": lost.error, "errorMessage": f"{lost.kind} injected by the local runtime after the handler ran"}), True
         finally:
             with self._in_flight_lock:
                 self._in_flight -= 1

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
+from invariants import check_invariants
 from support import table_environment
 
 pytestmark = pytest.mark.workflow
@@ -118,6 +119,7 @@ def test_three_months_of_advance_invoices_exactly_once(runtime, portfolio, opera
     assert (summary["issued"], summary["failed"]) == (0, 0)
     assert summary["skipped"] == 18  # 16 already issued + ended + starts later
     assert len(invoices(runtime)) == 48
+    check_invariants(runtime)  # issue 12: the books' invariants after three runs and a re-run
 
 
 def test_customer_downloads_only_their_own_invoice(runtime, portfolio):

@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from enrollment_support import ean, enrollment, execution_arn, next_dso_sweep, status, submit
+from invariants import check_invariants
 
 pytestmark = pytest.mark.workflow
 
@@ -58,6 +59,7 @@ def test_clean_enrollment_is_confirmed_with_two_mails_and_the_contract(rt):
     assert "Contrat de fourniture" in text
     assert body["delivery_points"][0]["ean"] in text
     assert "Camille Dubois" in text
+    check_invariants(rt)  # issue 12
     assert rt.wait_for_execution(execution_arn(rt, created["enrollment_id"]))["status"] == "SUCCEEDED"
 
 

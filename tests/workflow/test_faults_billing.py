@@ -1,0 +1,127 @@
+"""A monthly billing run under injected faults, then with every trigger delivered twice (issue 12).
+
+Contract count: the issue asks for 100 contracts. Measured on this 2-core machine (shared with
+other sessions), a faulted or replayed February run of 40 contracts takes 26-34 s per test, about
+0.7 s per contract (every step runs up to twice, each with its PDF and mail); 100 contracts would
+take 70-85 s, over the ~60 s budget per test. CONTRACTS = 40 keeps every test under it; the
+invariants and assertions do not depend on the count (benchmarks/ measures the large runs).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import UTC, date, datetime
+
+import pytest
+from invariants import check_invariants
+from test_billing_run import MID_JANUARY, billing_mails, billing_only, invoices, make_contract
+
+pytestmark = pytest.mark.workflow
+
+CONTRACTS = 40
+FEBRUARY_RUN = datetime(2027, 2, 1, 8, 0, tzinfo=UTC)
+
+
+def portfolio(runtime) -> list[dict]:
+    runtime.reset(MID_JANUARY)
+    billing_only(runtime)
+    return [make_contract(300 + i, "monthly", f"{50 + i % 7}.00", "nlfrde"[2 * (i % 3):2 * (i % 3) + 2], date(2027, 2, 1)) for i in range(CONTRACTS)]
+
+
+def retried_faults(runtime, seed: int = 7) -> None:
+    """Faults the definitions retry by name: 10 % of SES sends throttled (MailThrottled) and 10 %
+    of the billing task invocations losing their result after the handler ran (Lambda.ServiceException)."""
+    runtime.faults.inject(service="ses", operation="SendRawEmail", rate=0.1, seed=seed)
+    runtime.faults.crash_after(function="BillingTasksFunction", rate=0.1, seed=seed)
+
+
+def storage_faults(runtime, seed: int = 7) -> None:
+    """10 % of the handlers' DynamoDB calls throttled (after the SDK's own retries) and 10 % of
+    the S3 writes failing with a 5xx InternalError."""
+    for operation in ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "GetItem", "Query"):
+        runtime.faults.inject(service="dynamodb", operation=operation, rate=0.1, seed=seed)
+    runtime.faults.inject(service="s3", operation="PutObject", rate=0.1, seed=seed)
+
+
+def run_summary(runtime, operator) -> list[dict]:
+    # The ops page reads while storage is still throttled: a 503 (busy, Retry-After) is asked again.
+    for _ in range(20):
+        response = runtime.handle_api("GET", "/ops/billing-runs", operator)
+        if response.status != 503:
+            break
+    assert response.status == 200, response.body
+    return response.json()["items"]
+
+
+def assert_each_contract_once(runtime, contracts) -> None:
+    issued = invoices(runtime)
+    per_contract = Counter((i["contract_id"], i["period"]) for i in issued)
+    assert [key for key, n in per_contract.items() if n > 1] == []  # no duplicate invoice
+    assert set(per_contract) == {(c["contract_id"], "2027-02") for c in contracts}  # no lost one
+    for contract in contracts:
+        mails = billing_mails(runtime, contract["email"])
+        assert len(mails) == 1, (contract["email"], [(m["subject"], m["attachments"]) for m in mails])  # one mail, not two, not none
+
+
+def test_retried_faults_at_ten_percent_change_nothing_a_customer_sees(runtime, operator):
+    contracts = portfolio(runtime)
+    retried_faults(runtime)
+    started = time.perf_counter()
+    runtime.advance(to=FEBRUARY_RUN)
+    elapsed = time.perf_counter() - started
+    assert runtime.faults.raised > 0, "no fault was injected: the switch is not reaching the handlers"
+    (run,) = run_summary(runtime, operator)
+    assert (run["status"], run["issued"], run["failed"]) == ("COMPLETED", CONTRACTS, 0), ({k: run[k] for k in ("status", "issued", "failed")}, run["failed_items"][:3], runtime.faults.summary())
+    assert_each_contract_once(runtime, contracts)
+    check_invariants(runtime)
+    print(f"billing run of {CONTRACTS} contracts, {runtime.faults.raised} injected faults: {elapsed:.1f}s")
+
+
+def test_storage_faults_at_ten_percent_leave_every_failure_listed_and_a_rerun_completes_the_month(runtime, operator):
+    contracts = portfolio(runtime)
+    storage_faults(runtime)
+    started = time.perf_counter()
+    runtime.advance(to=FEBRUARY_RUN)
+    elapsed = time.perf_counter() - started
+    assert runtime.faults.raised > 0
+    runs = run_summary(runtime, operator)
+    issued = {i["contract_id"] for i in invoices(runtime)}
+    failed = {item["contract_id"] for run in runs for item in run["failed_items"]}
+    assert all(item["reason"] for run in runs for item in run["failed_items"])
+    whole_run_failed = any(run["status"] == "FAILED" for run in runs)
+    # No contract silently missing: issued, listed as failed with its reason, or its whole run failed.
+    missing = {c["contract_id"] for c in contracts} - issued - failed
+    assert whole_run_failed or not missing, f"{len(missing)} contracts neither issued nor listed as failed: {runtime.faults.summary()}"
+
+    # The faults stop; an operator runs the billing date again: the rest is issued, nothing twice.
+    runtime.faults.clear()
+    again = runtime.handle_api("POST", "/ops/billing-runs", operator, {"billing_date": "2027-02-01"})
+    assert again.status == 202, again.json()
+    runtime.wait_until_settled()
+    assert_each_contract_once(runtime, contracts)
+    check_invariants(runtime)
+    print(f"storage faults: {runtime.faults.raised} injected, {len(failed)} listed, run failed: {whole_run_failed}, {elapsed:.1f}s")
+
+
+def test_a_billing_run_delivered_twice_and_retried_item_by_item_issues_each_invoice_once(runtime, operator):
+    contracts = portfolio(runtime)
+    # Every billing task's result is lost once after it ran: each Map item (and the prepare and
+    # finish steps) runs twice.
+    rule = runtime.faults.crash_after(function="BillingTasksFunction", first=1)
+    runtime.advance(to=FEBRUARY_RUN)
+    assert rule.raised >= CONTRACTS  # every item's first result was lost
+
+    # The schedule fires a second time for the same instant (the Scheduler delivers at least once).
+    runtime.faults.clear()
+    schedule = next(s for s in runtime.schedules if s.name == "BillingRunStateMachine-MonthlyAdvances")
+    runtime._fire(schedule, datetime(2027, 2, 1, 5, 0, tzinfo=UTC))
+    runtime.wait_until_settled()
+    # And an operator starts the same billing date again through the API.
+    again = runtime.handle_api("POST", "/ops/billing-runs", operator, {"billing_date": "2027-02-01"})
+    assert again.status == 202
+    runtime.wait_until_settled()
+
+    assert_each_contract_once(runtime, contracts)
+    assert all(run["failed"] == 0 for run in run_summary(runtime, operator))
+    check_invariants(runtime)
