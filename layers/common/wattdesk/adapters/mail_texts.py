@@ -69,10 +69,6 @@ def render(kind: str, language: str, **values: object) -> tuple[str, str]:
         environment.get_template(f"{kind}.{language}.body").render(**values),
     )
 
-# Billing corrections (issue 5): credit notes.
-from wattdesk.adapters.billing_mail_texts import BILLING_TEXTS  # noqa: E402
-
-TEXTS.update(BILLING_TEXTS)
 
 # Complaints (issue 9): their texts live in their own module and join the same templates.
 from wattdesk.adapters.complaint_mail_texts import COMPLAINT_TEXTS  # noqa: E402
@@ -83,6 +79,16 @@ TEXTS.update(COMPLAINT_TEXTS)
 from wattdesk.adapters.collection_mail_texts import COLLECTION_TEXTS  # noqa: E402
 
 TEXTS.update(COLLECTION_TEXTS)
+
+# Group purchases (issue 11): their texts live in their own module and join the same templates.
+from wattdesk.adapters.group_purchase_mail_texts import GROUP_PURCHASE_TEXTS  # noqa: E402
+
+TEXTS.update(GROUP_PURCHASE_TEXTS)
+
+# Billing corrections (issue 5): credit notes.
+from wattdesk.adapters.billing_mail_texts import BILLING_TEXTS  # noqa: E402
+
+TEXTS.update(BILLING_TEXTS)
 
 # Portal (issue 10): invitation, verification codes, outage notices.
 from wattdesk.adapters.portal_mail_texts import PORTAL_TEXTS  # noqa: E402

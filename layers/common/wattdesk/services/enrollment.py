@@ -141,6 +141,7 @@ def ops_view(record: store.EnrollmentRecord) -> dict[str, Any]:
         "enrollment_id": record.enrollment_id,
         "status": record.status,
         "channel": record.channel,
+        "campaign_code": request.get("campaign_code"),
         "customer": f"{request['customer']['first_name']} {request['customer']['last_name']}",
         "product_code": request["product_code"],
         "eans": [point.get("ean") for point in request["delivery_points"]],
@@ -419,6 +420,7 @@ def park_for_operator(enrollment_id: str, task_token: str) -> None:
     status = "AWAITING_CUSTOMER" if record.status == "AWAITING_CUSTOMER" else "BLOCKED"
     store.park(record, "operator", task_token, status, clock.now())
     _cancel_if_parked(enrollment_id)
+    _tell_channel(record)
 
 
 def request_dso(enrollment_id: str, task_token: str) -> None:
@@ -428,6 +430,7 @@ def request_dso(enrollment_id: str, task_token: str) -> None:
     store.save_dso_request(enrollment_id, eans, task_token, now)
     store.park(record, "dso", task_token, "AWAITING_DSO", now, block_reasons=[])
     _cancel_if_parked(enrollment_id)
+    _tell_channel(record)
 
 
 def answer_dso_requests(explicit: dict[str, dict[str, Any]] | None = None) -> dict[str, int]:
@@ -466,12 +469,6 @@ def record_dso_rejection(enrollment_id: str, reason: str, message: str | None) -
 
 
 def create_contract(enrollment_id: str, eav_kwh: dict[str, int]) -> dict[str, Any]:
-    # Moves (#6), added: a move-in of an existing customer adds the new contract to that customer.
-    from wattdesk.services import moves  # late: moves imports this module
-
-    moved = moves.create_move_in_contract(enrollment_id, eav_kwh)
-    if moved is not None:
-        return moved
     # Moves (#6), added: a move-in of an existing customer adds the new contract to that customer.
     from wattdesk.services import moves  # late: moves imports this module
 
@@ -537,10 +534,6 @@ def create_contract(enrollment_id: str, eav_kwh: dict[str, int]) -> dict[str, An
     return {"customer_id": customer_id, "contract_id": contract_id, "first_advance": str(amount)}
 
 
-def _referral_code(customer_id: str) -> str:
-    return "WD" + uuid.UUID(customer_id).hex[:8].upper()
-
-
 def _reward_referral(request: EnrollmentRequest, customer_id: str, now) -> None:
     """A confirmed enrollment with a referral code credits both sides once, on their next invoice.
     The pair is the code's owner and the new customer's e-mail address, so a second enrollment of
@@ -554,6 +547,10 @@ def _reward_referral(request: EnrollmentRequest, customer_id: str, now) -> None:
     pair = hashlib.sha256(request.customer.email.lower().encode()).hexdigest()[:24]
     params = {"energy": energy}
     credits_store.grant_referral(owner_id, customer_id, pair, (amount, amount), params, now)
+
+
+def _referral_code(customer_id: str) -> str:
+    return "WD" + uuid.UUID(customer_id).hex[:8].upper()
 
 
 def render_contract(enrollment_id: str) -> dict[str, Any]:
@@ -606,6 +603,7 @@ def confirm(enrollment_id: str, status_link: str) -> None:
         status_link=status_page(status_link),
     )
     _invite_to_portal(record)
+    _tell_channel(record)
 
 
 def reject(enrollment_id: str, reason: str | None) -> None:
@@ -614,6 +612,7 @@ def reject(enrollment_id: str, reason: str | None) -> None:
         store.set_status(record, "REJECTED", clock.now(), note=reason, task_token=None, parked_at_step=None)
         record = store.get(enrollment_id)
     _mail_once(record, "rejected", "enrollment_rejected", reason=reason or "-")
+    _tell_channel(record)
 
 
 def mark_cancelled(enrollment_id: str) -> None:
@@ -622,6 +621,15 @@ def mark_cancelled(enrollment_id: str) -> None:
         store.set_status(record, "CANCELLED", clock.now(), task_token=None, parked_at_step=None)
         record = store.get(enrollment_id)
     _mail_once(record, "cancelled", "enrollment_cancelled", withdrawal=False)
+    _tell_channel(record)
+
+
+def _tell_channel(record: store.EnrollmentRecord) -> None:
+    """A group purchase follows its rows' enrollments (after the status is stored; never raises)."""
+    if record.channel == "group_purchase":
+        from wattdesk.services import group_purchases  # late: it imports this module
+
+        group_purchases.follow_enrollment(record.enrollment_id)
 
 
 def record_failure(enrollment_id: str, error: str, cause: str) -> None:
