@@ -1,7 +1,7 @@
 """Billing run speed on the local runtime: invoices per second with and without PDF rendering,
 and DynamoDB writes and state transitions per invoice.
 
-    python benchmarks/billing_run.py [contracts ...]     (default: 100 1000)
+    python benchmarks/billing_run.py [--pdf=both|no|yes] [contracts ...]     (default: both, 100 1000)
 
 The local runtime runs one handler at a time (see docs/local-runtime.md), so these numbers
 measure our code per invoice, not AWS's parallelism.
@@ -83,13 +83,15 @@ def measure(runtime: LocalRuntime, count: int, with_pdf: bool) -> dict:
 
 
 def main() -> None:
-    sizes = [int(arg) for arg in sys.argv[1:]] or [100, 1000]
+    pdf = next((arg.split("=", 1)[1] for arg in sys.argv[1:] if arg.startswith("--pdf=")), "both")
+    modes = {"both": (False, True), "no": (False,), "yes": (True,)}[pdf]
+    sizes = [int(arg) for arg in sys.argv[1:] if not arg.startswith("--")] or [100, 1000]
     runtime = LocalRuntime(RuntimeOptions(start_time=JANUARY, settle_timeout_s=7200)).start()
     try:
         print("| contracts | PDF | invoices | failed | seconds | invoices/s | DynamoDB writes/invoice |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
         for size in sizes:
-            for with_pdf in (False, True):
+            for with_pdf in modes:
                 r = measure(runtime, size, with_pdf)
                 print(f"| {r['contracts']} | {'yes' if r['pdf'] else 'no'} | {r['issued']} | {r['failed']} | {r['seconds']:.1f} | {r['per_second']:.2f} | {r['dynamodb_writes_per_invoice']:.1f} |", flush=True)
         print("State transitions per invoice: the parent's few states are shared by the run; each item "

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from wattdesk.observability import mask_pii
+from wattdesk_local import openapi
 from wattdesk_local.runtime import ClockError, LocalRuntime
 
 log = logging.getLogger("wattdesk_local")
@@ -127,6 +128,9 @@ def make_handler(runtime: LocalRuntime, web_root: Path) -> type[BaseHTTPRequestH
                 if split.path.startswith("/_local/"):
                     status, payload = tools.handle(self.command, split.path, parse_qs(split.query), body)
                     return self._respond(status, payload, started=started)
+                document = openapi.document_response(runtime, self.command, split.path)
+                if document is not None:  # the API's OpenAPI documents, from the handlers' resolvers
+                    return self._respond(200, document, started=started)
                 response = runtime.handle_api(self.command, self.path, dict(self.headers.items()), body, self.client_address[0])
                 if response.status in (404, 405) and self.command in ("GET", "HEAD"):
                     static = self._static(split.path)
