@@ -192,3 +192,29 @@ def test_the_sweep_handler_takes_the_sample_event_and_refuses_a_malformed_one(ru
     assert not errored and json.loads(payload)["as_of"] == "2027-02-08"
     payload, errored, _ = runtime.invoke("CollectionSweepsFunction", load_event("collection_sweep_malformed"))
     assert errored and json.loads(payload)["errorType"] == "MalformedEvent"
+
+
+def test_an_invoice_whose_collection_is_suspended_is_not_debited_until_the_suspension_ends(runtime, operator):
+    """The direct-debit sweep follows the same suspensions as reminders (complaint, kept plan,
+    refund or correction under way): no notice, no debit; once lifted, the usual notice and file."""
+    runtime.reset(MID_JANUARY)
+    runtime.only_schedules("BillingRunStateMachine-", "CollectionSweepsFunction-")
+    jan = make_customer(2, language="nl", payment="direct_debit", iban=IBAN, holder="Jan Peeters")
+    runtime.advance(to=at(date(2027, 2, 2)))
+    [number] = [n for n, invoice in invoices(runtime).items() if invoice["customer_id"] == jan["customer_id"]]
+    suspended = runtime.handle_api("POST", "/ops/dunning/suspensions", operator, {"invoice_number": number, "reason": "complaint", "reference": "C-2027-0001", "note": "customer disputes the amount"})
+    assert suspended.status == 201, suspended.body
+
+    runtime.advance(to=at(date(2027, 2, 20)))
+    assert [m for m in runtime.outbox(jan["email"]) if m["subject"].startswith("Aankondiging")] == []
+    assert pain008_files(runtime) == {}
+    assert invoices(runtime)[number]["status"] == "OPEN"
+
+    lifted = runtime.handle_api("POST", "/ops/dunning/suspensions/lift", operator, {"invoice_number": number, "reason": "complaint", "reference": "C-2027-0001"})
+    assert lifted.status == 200, lifted.body
+    runtime.advance(to=at(date(2027, 2, 21)))
+    [notice] = [m for m in runtime.outbox(jan["email"]) if "75,00" in m["subject"]]
+    assert notice["language"] == "nl"
+    runtime.advance(to=at(date(2027, 3, 1)))
+    collected = [tx for xml in pain008_files(runtime).values() for tx in transactions(xml)]
+    assert [(tx["end_to_end"], tx["amount"], tx["iban"]) for tx in collected] == [(f"{number}-1", "75.00", IBAN)]

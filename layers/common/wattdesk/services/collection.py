@@ -561,9 +561,18 @@ def _to_prenotify(as_of: date) -> dict[str, dict[str, int]]:
     found: dict[str, dict[str, int]] = {}
     for due, customer_id, number in ledger.unpaid_due_between(*window):
         attempt = _needs_attempt(number, date.fromisoformat(due), as_of)
-        if attempt is not None:
+        if attempt is not None and _collection_suspended(customer_id, number) is None:
             found.setdefault(customer_id, {})[number] = attempt
     return found
+
+
+def _collection_suspended(customer_id: str, number: str) -> str | None:
+    """Why this invoice may not be collected now (an open complaint about it, a kept payment plan,
+    a refund or correction under way: the same rule as reminders, services.dunning), or None."""
+    from wattdesk.services import dunning  # late: it loads the letter adapters, which only sweeps need
+
+    found = dunning.suspension_of(customer_id, number)
+    return None if found is None else f"suspended: {found[0]}"
 
 
 def direct_debit_sweep(as_of: date) -> dict[str, Any]:
@@ -630,6 +639,8 @@ def _submit(as_of: date, counts: SweepCounts) -> None:
             reason = "invoice paid"
         elif dd.mandate_expired(date.fromisoformat(mandate.signed_on), date.fromisoformat(mandate.last_collected_on) if mandate.last_collected_on else None, as_of):
             reason = "mandate expired"
+        else:
+            reason = _collection_suspended(attempt.customer_id, attempt.invoice_number)
         if reason:
             if mandates_store.move(attempt, "PRENOTIFIED", "CANCELLED", at, cancel_reason=reason):
                 counts.cancelled += 1
