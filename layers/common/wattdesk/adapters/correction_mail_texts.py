@@ -5,9 +5,6 @@ mail_texts.TEXTS so that corrections never collide with other topics' texts."""
 
 from __future__ import annotations
 
-from functools import cache
-
-from jinja2 import DictLoader, Environment, StrictUndefined
 
 CORRECTION_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     # A credit note that leaves part of the invoice to pay (by line or by amount).
@@ -64,21 +61,3 @@ NOTES: dict[str, dict[str, str]] = {
 
 def note(key: str, language: str, **values: str) -> str:
     return NOTES[key][language].format(**values)
-
-
-@cache
-def _environment() -> Environment:
-    templates = {}
-    for kind, languages in CORRECTION_TEXTS.items():
-        for language, (subject, body) in languages.items():
-            templates[f"{kind}.{language}.subject"] = subject
-            templates[f"{kind}.{language}.body"] = body
-    return Environment(loader=DictLoader(templates), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)  # noqa: S701 - plain text mail
-
-
-def render(kind: str, language: str, **values: object) -> tuple[str, str]:
-    environment = _environment()
-    return (
-        environment.get_template(f"{kind}.{language}.subject").render(**values),
-        environment.get_template(f"{kind}.{language}.body").render(**values),
-    )

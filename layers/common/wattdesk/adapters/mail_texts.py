@@ -94,3 +94,12 @@ TEXTS.update(BILLING_TEXTS)
 from wattdesk.adapters.portal_mail_texts import PORTAL_TEXTS  # noqa: E402
 
 TEXTS.update(PORTAL_TEXTS)
+
+# Refunds (issue 8), corrections and settlements (issues 5 and 6): the same one environment.
+from wattdesk.adapters.correction_mail_texts import CORRECTION_TEXTS  # noqa: E402
+from wattdesk.adapters.refund_mail_texts import REFUND_TEXTS  # noqa: E402
+from wattdesk.adapters.settlement_mail_texts import SETTLEMENT_TEXTS  # noqa: E402
+
+TEXTS.update(REFUND_TEXTS)
+TEXTS.update(CORRECTION_TEXTS)
+TEXTS.update(SETTLEMENT_TEXTS)

@@ -4,9 +4,6 @@ rendered here so the shared mail_texts module needs no change."""
 
 from __future__ import annotations
 
-from functools import cache
-
-from jinja2 import DictLoader, Environment, StrictUndefined
 
 REFUND_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     "refund_iban_request": {
@@ -75,24 +72,6 @@ REASONS: dict[str, dict[str, str]] = {
     "RETURNED_TRANSFER": {"nl": "onze vorige overschrijving kwam terug", "fr": "notre virement précédent nous est revenu", "de": "unsere vorige Überweisung kam zurück", "en": "our previous transfer came back"},
     "MISTAKEN_PAYMENT": {"nl": "foutieve betaling", "fr": "paiement erroné", "de": "irrtümliche Zahlung", "en": "mistaken payment"},
 }
-
-
-@cache
-def _environment() -> Environment:
-    templates = {}
-    for kind, languages in REFUND_TEXTS.items():
-        for language, (subject, body) in languages.items():
-            templates[f"{kind}.{language}.subject"] = subject
-            templates[f"{kind}.{language}.body"] = body
-    return Environment(loader=DictLoader(templates), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)  # noqa: S701 - plain text mail
-
-
-def render(kind: str, language: str, **values: object) -> tuple[str, str]:
-    environment = _environment()
-    return (
-        environment.get_template(f"{kind}.{language}.subject").render(**values),
-        environment.get_template(f"{kind}.{language}.body").render(**values),
-    )
 
 
 def reason_text(source: str, language: str) -> str:

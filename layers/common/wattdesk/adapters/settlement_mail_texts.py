@@ -5,9 +5,6 @@ per language, StrictUndefined, so a missing value fails loudly in the tests."""
 
 from __future__ import annotations
 
-from functools import cache
-
-from jinja2 import DictLoader, Environment, StrictUndefined
 
 _PAY = {
     "nl": "{% if outcome == 'to_pay' %}Te betalen: {{ amount }}. {% if direct_debit %}We innen dit bedrag via domiciliëring rond {{ due_date }}.{% else %}Gelieve te betalen vóór {{ due_date }} met de gestructureerde mededeling {{ ogm }}.{% endif %}{% elif outcome == 'refund' %}In uw voordeel: {{ amount }}. We storten dit bedrag terug op uw rekening.{% else %}Er is niets te betalen en niets terug te storten.{% endif %}",
@@ -44,18 +41,3 @@ SETTLEMENT_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("", "{% if carried > 0 %}The {{ old_amount }} in your favour on settlement {{ original }} was already paid back to you or set off. {% else %}Your payment of {{ old_amount }} for settlement {{ original }} is taken into account. {% endif %}The new settlement {{ replacement }} therefore counts only the difference: {% if net > 0 %}to pay {{ net_amount }}, with the structured reference {{ ogm }}{% if due_date %} by {{ due_date }}{% endif %}.{% elif net < 0 %}we pay you {{ net_amount }} back.{% else %}there is nothing more to pay or to refund.{% endif %}"),
     },
 }
-
-
-@cache
-def _environment() -> Environment:
-    templates = {}
-    for kind, languages in SETTLEMENT_TEXTS.items():
-        for language, (subject, body) in languages.items():
-            templates[f"{kind}.{language}.subject"] = subject
-            templates[f"{kind}.{language}.body"] = body
-    return Environment(loader=DictLoader(templates), undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)  # noqa: S701 - plain text mail
-
-
-def render(kind: str, language: str, **values: object) -> tuple[str, str]:
-    environment = _environment()
-    return environment.get_template(f"{kind}.{language}.subject").render(**values), environment.get_template(f"{kind}.{language}.body").render(**values)

@@ -19,6 +19,7 @@ from wattdesk import clock
 from wattdesk.adapters import correction_mail_texts as texts
 from wattdesk.adapters import documents
 from wattdesk.adapters.mail import Attachment, Mail
+from wattdesk.adapters.mail_texts import render
 from wattdesk.domain import corrections as rules
 from wattdesk.domain import invoice as invoice_rules
 from wattdesk.domain.errors import DomainError
@@ -138,7 +139,7 @@ def _mail_credit_note(number: str) -> bool:
     original = _get(credit.corrects)
     left = ledger.open_amount(original.customer_id, original.number)
     language = credit.language
-    subject, text = texts.render(
+    subject, text = render(
         "credit_note_partial", language, first_name=customer.first_name, number=number, corrects=original.number, reason=credit.reason or "",
         amount=documents.money(-Decimal(credit.totals["incl_vat"]), language), open_amount=documents.money(left, language) if left > 0 else "", ogm=original.ogm,
     )
@@ -225,7 +226,7 @@ def _mail_reissue(original_number: str, credit_number: str, replacement_number: 
     contract = contracts.get_contract(new.customer_id, new.contract_id)
     language = new.language
     total = Decimal(new.totals["incl_vat"])
-    subject, text = texts.render(
+    subject, text = render(
         "invoice_reissued", language, first_name=customer.first_name, original=original_number, credit_note=credit_number, replacement=replacement_number,
         reason=credit.reason or "", credit_amount=documents.money(abs(Decimal(credit.totals["incl_vat"])), language), amount=documents.money(total, language),
         to_pay=total > 0, due_date=documents.long_date(date.fromisoformat(new.due_date), language) if new.due_date else "", ogm=new.ogm,

@@ -29,7 +29,8 @@ from wattdesk import clock
 from wattdesk.adapters import documents, sepa_files
 from wattdesk.adapters.aws import client
 from wattdesk.adapters.mail import Mail
-from wattdesk.adapters.refund_mail_texts import reason_text, render
+from wattdesk.adapters.mail_texts import render
+from wattdesk.adapters.refund_mail_texts import reason_text
 from wattdesk.domain import refunds as rules
 from wattdesk.domain.errors import DomainError
 from wattdesk.domain.iban import mask_iban

@@ -15,7 +15,7 @@ from wattdesk.adapters import documents
 from wattdesk.adapters.aws import client
 from wattdesk.adapters.mail import Attachment, Mail
 from wattdesk.adapters.mail_texts import FREQUENCIES
-from wattdesk.adapters.settlement_mail_texts import render
+from wattdesk.adapters.mail_texts import render
 from wattdesk.domain import invoice as invoice_rules
 from wattdesk.domain import readings as reading_rules
 from wattdesk.domain import settlement as rules
