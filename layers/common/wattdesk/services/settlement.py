@@ -79,6 +79,8 @@ def sweep(as_of: date) -> dict[str, Any]:
         readings.register_supplies(contract)
         if contract.status not in ACTIVE_STATUSES:
             continue
+        if rules.settlement_date(date.fromisoformat(contract.start_date), None) > as_of:
+            continue  # before its first anniversary (the earliest date there is): no query per day
         due = next_settlement_date(contract)
         if due > as_of or (contract.ended_on and date.fromisoformat(contract.ended_on) <= due):
             continue
