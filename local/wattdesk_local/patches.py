@@ -15,6 +15,7 @@ import time
 import botocore.utils
 import moto.awslambda.models as lambda_models
 import moto.dynamodb.models as dynamodb_models
+import moto.dynamodb.models.table as dynamodb_table
 import moto.stepfunctions.parser.asl.eval.callback.callback as callback_module
 import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_decl
 import moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function as wait_function
@@ -237,6 +238,132 @@ def _serialised(operation: Callable[..., Any]) -> Callable[..., Any]:
     return serialised
 
 
+class _KeyIndex:
+    """Primary keys of a table's items by each index's hash-key values, kept up to date from
+    the writes. moto answers every Query, on the table or on an index, by walking all items of
+    the table (`Table.query` -> `all_items()`), so a query cost O(table size) and a daily sweep
+    or billing run over n contracts cost O(n^2). Only keys are kept: items are looked up when
+    asked, and moto still checks every condition on them, so a stale key can cost a lookup but
+    never add or lose a result."""
+
+    def __init__(self, table: Any) -> None:
+        self.hash_attrs = {
+            index.name: [key["AttributeName"] for key in index.schema if key["KeyType"] == "HASH"]
+            for index in table.all_indexes()
+        }
+        self.buckets: dict[str, dict[tuple[Any, ...], set[tuple[Any, Any]]]] = {name: {} for name in self.hash_attrs}
+        self.where: dict[tuple[Any, Any], list[tuple[str, tuple[Any, ...]]]] = {}
+        self.dirty: set[tuple[Any, Any]] = set()
+        for item in _originals["all_items"](table):
+            self._add(item)
+
+    def _add(self, item: Any) -> None:
+        key = (item.hash_key, item.range_key)
+        places = []
+        for name, attrs in self.hash_attrs.items():
+            values = tuple(item.attrs.get(attr) for attr in attrs)
+            if all(value is not None for value in values):
+                self.buckets[name].setdefault(values, set()).add(key)
+                places.append((name, values))
+        self.where[key] = places
+
+    def _refresh(self, table: Any) -> None:
+        for key in self.dirty:
+            for name, values in self.where.pop(key, ()):
+                self.buckets[name].get(values, set()).discard(key)
+            item = table.get_item(*key) if key[1] is not None or not table.has_range_key else None
+            if item is not None:
+                self._add(item)
+        self.dirty.clear()
+
+    def candidates(self, table: Any, index_name: str, values: tuple[Any, ...]) -> list[Any]:
+        self._refresh(table)
+        found = []
+        for hash_key, range_key in self.buckets[index_name].get(values, ()):
+            item = table.get_item(hash_key, range_key) if range_key is not None else table.items.get(hash_key)
+            if item is not None:
+                found.append(item)
+        return found
+
+
+_query_candidates = threading.local()
+
+
+def _key_index(table: Any) -> _KeyIndex:
+    index = table.__dict__.get("_wattdesk_key_index")
+    if index is None:
+        index = table.__dict__["_wattdesk_key_index"] = _KeyIndex(table)
+    return index
+
+
+def _mark_dirty(table: Any, hash_key: Any, range_key: Any) -> None:
+    index = table.__dict__.get("_wattdesk_key_index")
+    if index is not None:
+        index.dirty.add((hash_key, range_key))
+
+
+def _table_put_item(self: Any, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+    with _write_lock:
+        try:
+            return _originals["table.put_item"](self, item_attrs, *args, **kwargs)
+        finally:
+            if self.hash_key_attr in item_attrs:
+                from moto.dynamodb.models.dynamo_type import DynamoType
+
+                range_value = item_attrs.get(self.range_key_attr) if self.range_key_attr else None
+                _mark_dirty(self, DynamoType(item_attrs[self.hash_key_attr]), DynamoType(range_value) if range_value is not None else None)
+
+
+def _table_delete_item(self: Any, hash_key: Any, range_key: Any) -> Any:
+    with _write_lock:
+        try:
+            return _originals["table.delete_item"](self, hash_key, range_key)
+        finally:
+            _mark_dirty(self, hash_key, range_key)
+
+
+def _update_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+    """UpdateItem changes the stored item in place (no Table.put_item when it exists)."""
+    with _write_lock:
+        try:
+            return _originals["dynamodb.update_item"](self, table_name, key, *args, **kwargs)
+        finally:
+            table = self.tables.get(table_name)
+            if table is not None and table.hash_key_attr in key:
+                try:
+                    _mark_dirty(table, *self.get_keys_value(table, key))
+                except Exception:  # noqa: BLE001 - a malformed key wrote nothing
+                    pass
+
+
+def _query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+    """Table.query with its candidate items narrowed to the queried partition."""
+    index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+    with _write_lock:
+        if index_name:
+            conditions = dict(kwargs.get("hash_key_conditions") or [])
+            index = _key_index(self)
+            attrs = index.hash_attrs.get(index_name)
+            if not attrs or not all(attr in conditions for attr in attrs):
+                return _originals["table.query"](self, hash_key, *args, **kwargs)
+            candidates = index.candidates(self, index_name, tuple(conditions[attr] for attr in attrs))
+        elif self.range_key_attr:
+            candidates = list(self.items.get(hash_key, {}).values())
+        else:
+            candidates = [self.items[hash_key]] if hash_key in self.items else []
+    _query_candidates.table, _query_candidates.items = self, candidates
+    try:
+        return _originals["table.query"](self, hash_key, *args, **kwargs)
+    finally:
+        _query_candidates.table = _query_candidates.items = None
+
+
+def _all_items(self: Any) -> list[Any]:
+    if getattr(_query_candidates, "table", None) is self:
+        return list(_query_candidates.items)
+    return _originals["all_items"](self)
+
+
 def _started_executions(self: Any, execution_status: Any = None) -> list[Any]:
     """moto lists an execution as RUNNING before its worker and the worker's environment exist
     (start_execution appends it, then starts it, and the worker builds its env). Every caller (send_task_success/failure/heartbeat, map runs) reads
@@ -282,13 +409,21 @@ def install(invoker: LambdaInvoker) -> None:
         for name in _SERIALISED_WRITES:
             _originals[f"dynamodb.{name}"] = getattr(dynamodb_models.DynamoDBBackend, name)
         _originals["get_executions"] = sfn_parser_models.StepFunctionsParserBackend._get_executions
+        _originals["table.query"] = dynamodb_table.Table.query
+        _originals["all_items"] = dynamodb_table.Table.all_items
+        _originals["table.put_item"] = dynamodb_table.Table.put_item
+        _originals["table.delete_item"] = dynamodb_table.Table.delete_item
         _originals["getproxies"] = botocore.utils.getproxies
         _originals["proxy_bypass"] = botocore.utils.proxy_bypass
     botocore.utils.getproxies = _getproxies
     botocore.utils.proxy_bypass = _proxy_bypass
     sfn_parser_models.StepFunctionsParserBackend._get_executions = _started_executions
+    dynamodb_table.Table.query = _query
+    dynamodb_table.Table.all_items = _all_items
+    dynamodb_table.Table.put_item = _table_put_item
+    dynamodb_table.Table.delete_item = _table_delete_item
     for name in _SERIALISED_WRITES:
-        operation = _transact_write_items if name == "transact_write_items" else _originals[f"dynamodb.{name}"]
+        operation = {"transact_write_items": _transact_write_items, "update_item": _update_item}.get(name, _originals[f"dynamodb.{name}"])
         setattr(dynamodb_models.DynamoDBBackend, name, _serialised(operation))
     lambda_models.LambdaFunction._invoke_lambda = _invoke_in_process
     callback_module.CallbackEndpoint.notify = _notify
@@ -311,5 +446,9 @@ def uninstall() -> None:
             setattr(dynamodb_models.DynamoDBBackend, name, _originals[f"dynamodb.{name}"])
         dynamodb_models.DynamoDBBackend.transact_write_items = _originals["transact"]
         sfn_parser_models.StepFunctionsParserBackend._get_executions = _originals["get_executions"]
+        dynamodb_table.Table.query = _originals["table.query"]
+        dynamodb_table.Table.all_items = _originals["all_items"]
+        dynamodb_table.Table.put_item = _originals["table.put_item"]
+        dynamodb_table.Table.delete_item = _originals["table.delete_item"]
         botocore.utils.getproxies = _originals["getproxies"]
         botocore.utils.proxy_bypass = _originals["proxy_bypass"]

@@ -298,3 +298,80 @@ def test_new_clients_read_proxies_while_a_function_sets_its_variables(runtime):
         for reader in readers:
             reader.join()
     assert errors == []
+
+
+def test_queries_on_the_table_and_its_indexes_find_what_a_full_scan_finds_after_every_kind_of_write(runtime):
+    """Queries read a key index kept from the writes (moto walks the whole table per query):
+    after puts, in-place updates that move an item between index partitions, deletes, batch
+    writes and a rolled-back transaction, every query answers exactly what filtering all items does."""
+    import random
+
+    from botocore.exceptions import ClientError
+
+    dynamodb, table = _transact_table(runtime)
+    rng = random.Random(7)
+    partitions = [f"IDX#{n}" for n in range(4)]
+
+    def put(pk, sk):
+        dynamodb.put_item(TableName=table, Item={"PK": {"S": pk}, "SK": {"S": sk}, "GSI1PK": {"S": rng.choice(partitions)}, "GSI1SK": {"S": sk}})
+
+    def by_query(**where):
+        pages = dynamodb.get_paginator("query").paginate(TableName=table, **where)
+        return sorted((i["PK"]["S"], i["SK"]["S"]) for page in pages for i in page["Items"])
+
+    def by_scan(attr, value):
+        pages = dynamodb.get_paginator("scan").paginate(TableName=table)
+        return sorted((i["PK"]["S"], i["SK"]["S"]) for page in pages for i in page["Items"] if i.get(attr, {}).get("S") == value)
+
+    def check():
+        for partition in partitions:
+            assert by_query(IndexName="GSI1", KeyConditionExpression="GSI1PK = :p", ExpressionAttributeValues={":p": {"S": partition}}) == by_scan("GSI1PK", partition)
+        for owner in ("Q#a", "Q#b"):
+            assert by_query(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": owner}}) == by_scan("PK", owner)
+
+    owners = {}
+    for n in range(30):
+        owners[f"S{n:02d}"] = rng.choice(["Q#a", "Q#b"])
+        put(owners[f"S{n:02d}"], f"S{n:02d}")
+    check()
+    for n in range(0, 30, 3):  # in place: moves the item to another index partition
+        dynamodb.update_item(TableName=table, Key={"PK": {"S": owners[f"S{n:02d}"]}, "SK": {"S": f"S{n:02d}"}}, UpdateExpression="SET GSI1PK = :p",
+                             ConditionExpression="attribute_exists(PK)", ExpressionAttributeValues={":p": {"S": rng.choice(partitions)}})
+    dynamodb.update_item(TableName=table, Key={"PK": {"S": owners["S05"]}, "SK": {"S": "S05"}}, UpdateExpression="REMOVE GSI1PK")  # out of the index
+    dynamodb.update_item(TableName=table, Key={"PK": {"S": "Q#a"}, "SK": {"S": "NEW"}}, UpdateExpression="SET GSI1PK = :p, GSI1SK = :s",
+                         ExpressionAttributeValues={":p": {"S": partitions[0]}, ":s": {"S": "NEW"}})
+    check()
+    for n in range(1, 30, 4):
+        for owner in ("Q#a", "Q#b"):
+            dynamodb.delete_item(TableName=table, Key={"PK": {"S": owner}, "SK": {"S": f"S{n:02d}"}})
+    dynamodb.batch_write_item(RequestItems={table: [
+        {"PutRequest": {"Item": {"PK": {"S": "Q#b"}, "SK": {"S": "BATCH"}, "GSI1PK": {"S": partitions[1]}, "GSI1SK": {"S": "B"}}}},
+        {"DeleteRequest": {"Key": {"PK": {"S": "Q#a"}, "SK": {"S": "NEW"}}}},
+    ]})
+    check()
+    with pytest.raises(ClientError):  # the put is applied, then undone when the update fails
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"PK": {"S": "Q#a"}, "SK": {"S": "ROLLED"}, "GSI1PK": {"S": partitions[2]}, "GSI1SK": {"S": "R"}}}},
+            {"Update": {"TableName": table, "Key": {"PK": {"S": "Q#a"}, "SK": {"S": "BAD"}}, "UpdateExpression": "SET s = :s + :one",
+                        "ExpressionAttributeValues": {":s": {"S": "x"}, ":one": {"N": "1"}}}},
+        ])
+    check()
+    assert ("Q#a", "ROLLED") not in by_scan("GSI1PK", partitions[2])
+
+
+def test_queries_do_not_walk_the_whole_table(runtime):
+    dynamodb, table = _transact_table(runtime)
+    for n in range(50):
+        dynamodb.put_item(TableName=table, Item={"PK": {"S": f"W#{n}"}, "SK": {"S": "A"}, "GSI1PK": {"S": f"WI#{n % 5}"}, "GSI1SK": {"S": str(n)}})
+    dynamodb.query(TableName=table, IndexName="GSI1", KeyConditionExpression="GSI1PK = :p", ExpressionAttributeValues={":p": {"S": "WI#0"}})  # builds the key index once
+    dynamodb.put_item(TableName=table, Item={"PK": {"S": "W#50"}, "SK": {"S": "A"}, "GSI1PK": {"S": "WI#3"}, "GSI1SK": {"S": "50"}})
+    walked = []
+    original = patches._originals["all_items"]
+    patches._originals["all_items"] = lambda self: walked.append(self) or original(self)
+    try:
+        dynamodb.query(TableName=table, KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "W#3"}})
+        found = dynamodb.query(TableName=table, IndexName="GSI1", KeyConditionExpression="GSI1PK = :p", ExpressionAttributeValues={":p": {"S": "WI#3"}})["Items"]
+    finally:
+        patches._originals["all_items"] = original
+    assert walked == []
+    assert sorted(int(item["GSI1SK"]["S"]) for item in found) == [3, 8, 13, 18, 23, 28, 33, 38, 43, 48, 50]
