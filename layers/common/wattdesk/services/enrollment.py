@@ -379,6 +379,9 @@ def _withdraw(record: store.EnrollmentRecord, now: datetime) -> dict[str, Any]:
         raise NotAllowedNow("enrollment.withdrawal_period_over", "The 14-day withdrawal period is over or supply has started; please end the contract instead.")
     eans = [point["ean"] for point in record.request["delivery_points"] if point.get("ean")]
     store.end_contract(record.customer_id, record.contract_id, "WITHDRAWN", clock.today_in_brussels().isoformat(), eans)
+    from wattdesk.services import readings  # noqa: PLC0415 - readings imports this module's stores
+
+    readings.register_supplies(store.get_contract(record.customer_id, record.contract_id))  # the DSO's readings no longer go to it
     store.set_status(record, "CANCELLED", now, note="withdrawal")
     store.audit(record.enrollment_id, "customer", "withdrawal", now)
     _mail_once(record, "cancelled", "enrollment_cancelled", withdrawal=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -75,12 +75,13 @@ def sweep(as_of: date) -> dict[str, Any]:
     contract and date, when each delivery point has its opening reading and an actual or
     estimated closing reading (estimated now when no actual reading arrived in the window)."""
     started, waiting = [], []
-    for contract in contracts.all_contracts():
-        readings.register_supplies(contract)
+    # A first anniversary is at least 365 days after the start: younger contracts are not read.
+    for contract in contracts.contracts_started_by(as_of - timedelta(days=365)):
         if contract.status not in ACTIVE_STATUSES:
             continue
         if rules.settlement_date(date.fromisoformat(contract.start_date), None) > as_of:
-            continue  # before its first anniversary (the earliest date there is): no query per day
+            continue  # before its first anniversary (the earliest date there is)
+        readings.register_supplies(contract)
         due = next_settlement_date(contract)
         if due > as_of or (contract.ended_on and date.fromisoformat(contract.ended_on) <= due):
             continue

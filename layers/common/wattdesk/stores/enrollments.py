@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, UnicodeAttribute
@@ -334,6 +334,16 @@ def all_contracts() -> list[ContractRecord]:
     found: list[ContractRecord] = []
     for shard in range(CONTRACT_SHARDS):
         found.extend(ContractRecord.work_list.query(f"CONTRACTS#{shard}"))
+    return sorted(found, key=lambda contract: (contract.start_date, contract.contract_id))
+
+
+def contracts_started_by(day: date) -> list[ContractRecord]:
+    """Contracts whose supply started on or before ``day`` (GSI1SK is ``start_date#contract_id``):
+    a sweep for anniversaries reads only the contracts old enough to have one."""
+    bound = (day + timedelta(days=1)).isoformat()
+    found: list[ContractRecord] = []
+    for shard in range(CONTRACT_SHARDS):
+        found.extend(ContractRecord.work_list.query(f"CONTRACTS#{shard}", ContractRecord.GSI1SK < bound))
     return sorted(found, key=lambda contract: (contract.start_date, contract.contract_id))
 
 
