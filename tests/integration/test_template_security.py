@@ -187,3 +187,19 @@ def test_every_state_machine_has_a_failed_executions_alarm():
             if isinstance(ref, dict) and "Ref" in ref and props["Threshold"] == 0:
                 watched.add(ref["Ref"])
     assert sorted(set(STATE_MACHINES) - watched) == []
+
+
+def test_every_api_writes_an_access_log_without_bodies_or_query_strings():
+    """Who called what and with which outcome is kept (90 days); request bodies and query strings,
+    which can carry IBANs or e-mail addresses, are not part of the line."""
+    apis = _of("AWS::Serverless::Api")
+    assert apis
+    for name, api in apis.items():
+        setting = api["Properties"]["AccessLogSetting"]
+        group = RESOURCES[setting["DestinationArn"]["Fn::GetAtt"][0]]
+        assert group["Type"] == "AWS::Logs::LogGroup" and group["Properties"]["RetentionInDays"] == 90, name
+        fields = setting["Format"]
+        assert "$context.requestId" in fields and "$context.status" in fields and "$context.authorizer.claims.sub" in fields
+        assert "$input" not in fields and "querystring" not in fields.lower() and "$context.path" not in fields
+    accounts = _of("AWS::ApiGateway::Account")
+    assert len(accounts) == 1  # API Gateway can write logs only with the account-level role
