@@ -125,3 +125,29 @@ def test_a_billing_run_delivered_twice_and_retried_item_by_item_issues_each_invo
     assert_each_contract_once(runtime, contracts)
     assert all(run["failed"] == 0 for run in run_summary(runtime, operator))
     check_invariants(runtime)
+
+
+def test_lambda_timeouts_after_the_handler_wrote_are_listed_and_a_rerun_issues_nothing_twice(runtime, operator):
+    """10 % of the billing task invocations time out (Sandbox.Timedout) after the handler ran and
+    wrote: Step Functions never learns the result. The definitions do not retry a timeout (a task
+    that timed out may time out again); the item is listed as failed with its reason, and the
+    operator's re-run finds the invoice already issued (or issues the missing one), never a second."""
+    contracts = portfolio(runtime)
+    rule = runtime.faults.lambda_timeout(function="BillingTasksFunction", rate=0.1, seed=11)
+    runtime.advance(to=FEBRUARY_RUN)
+    assert rule.raised > 0
+    runs = run_summary(runtime, operator)
+    failed = [item for run in runs for item in run["failed_items"]]
+    whole_run_failed = any(run["status"] == "FAILED" for run in runs)
+    assert whole_run_failed or failed, "timeouts happened but no item or run is reported as failed"
+    assert all("Sandbox.Timedout" in item["reason"] or "Timedout" in item["reason"] for item in failed), failed[:3]
+    issued = {i["contract_id"] for i in invoices(runtime)}
+    missing = {c["contract_id"] for c in contracts} - issued - {item["contract_id"] for item in failed}
+    assert whole_run_failed or not missing  # nobody silently left out
+
+    runtime.faults.clear()
+    again = runtime.handle_api("POST", "/ops/billing-runs", operator, {"billing_date": "2027-02-01"})
+    assert again.status == 202, again.json()
+    runtime.wait_until_settled()
+    assert_each_contract_once(runtime, contracts)
+    check_invariants(runtime)

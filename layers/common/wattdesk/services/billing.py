@@ -160,6 +160,11 @@ def _issue_advance_once(run_id, period, billing_date, contract, customer, amount
             # still "issued", so the definition goes on to send it (mails are sent once per key).
             store.record_item(run_id, contract_id, customer_id, "issued", now, number=exc.number)
             return {"outcome": "issued", "number": exc.number}
+        # Issued by an earlier run whose step then failed or timed out before the mail: this
+        # run sends it (once per invoice), or the customer would never get the invoice.
+        if exc.number is not None and not sent_mail.was_sent(f"INVOICE#{exc.number}", "issued"):
+            store.record_item(run_id, contract_id, customer_id, "skipped", now, reason="already issued, not yet mailed: mailed now", number=exc.number)
+            return {"outcome": "already_issued_unsent", "number": exc.number}
         store.record_item(run_id, contract_id, customer_id, "skipped", now, reason="already issued", number=exc.number)
         return {"outcome": "already_issued", "number": exc.number}
     store.record_item(run_id, contract_id, customer_id, "issued", now, number=invoice.number)

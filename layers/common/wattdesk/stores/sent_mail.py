@@ -37,3 +37,12 @@ def send_once(owner_pk: str, key: str, mail: Mail) -> bool:
         raise
     marker.update(actions=[SentMail.message_id.set(message_id)])
     return True
+
+
+def was_sent(owner_pk: str, key: str) -> bool:
+    """True when the mail `key` of this owner was sent (or its send is under way)."""
+    try:
+        SentMail.get(owner_pk, f"MAIL#{key}", consistent_read=True)
+    except SentMail.DoesNotExist:
+        return False
+    return True
