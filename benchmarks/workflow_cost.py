@@ -21,7 +21,8 @@ import sys
 import time
 from collections import Counter
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -206,6 +207,74 @@ def reminder(runtime: LocalRuntime, unpaid: int):
     return work
 
 
+REFUND_DAY = datetime(2027, 3, 2, 4, 31, tzinfo=UTC)  # a Tuesday, 05:31 in Brussels: right after the 05:30 settlement sweep
+SETTLED_ON = "2027-03-01"
+SWEEPS = ("RefundSweepsFunction-TakeRefundHandovers", "RefundSweepsFunction-RefundPayout")  # 06:00 starts it, 14:00 pays it out
+
+
+def refund(runtime: LocalRuntime, customers: int):
+    """One refund per customer as the annual settlement hands it over: a settlement credit on the
+    account (credit invoice booked as the settlement books it), no open invoice, the IBAN on file
+    for a year (no four eyes), the amount below the approval threshold. Measured from the
+    Settlement's hand-over step (after the 05:30 settlement sweep; SettlementTasksFunction is not
+    wired to the Refund state machine, so the refund is REQUESTED) through the 06:00 sweep that
+    starts the Refund execution (plan: APPROVED, waits for the payout), the 14:00 payout sweep (the
+    day's one pain.001 file, the "refund sent" mail) and the next morning's camt.053 import that
+    books the transfers PAID and ends the executions."""
+    from collection_support import make_customer, xml_upload
+    from refund_support import book_credit, set_bank_account, statement, table_environment, transfer_out
+    from schwifty import IBAN
+    from wattdesk.stores import settlements
+
+    runtime.reset(REFUND_DAY)
+    runtime.only_schedules(*SWEEPS)  # the two sweeps a refund needs (not 06:15 follow_ibans, nor other workflows')
+    operator = {"Authorization": runtime.login("bench.operator@wattdesk.example", ["operators"])["id_token"]}
+    credits = []
+    for index in range(1, customers + 1):
+        customer = make_customer(index, start=date(2026, 3, 1))
+        iban, holder = IBAN.generate("BE", bank_code="096", account_code=f"{index:07d}").compact, f"Betaler{index} Test"
+        set_bank_account(customer["customer_id"], iban, holder, datetime(2026, 3, 1, 10, tzinfo=UTC))
+        number, amount = f"2027-S-{index:06d}", f"{Decimal('61.40') + 23 * index:.2f}"
+        book_credit(customer["customer_id"], amount, REFUND_DAY, invoice_number=number, kind="invoice")
+        with table_environment():
+            settlements.start(customer["contract_id"], customer["customer_id"], "annual", SETTLED_ON, "bench", REFUND_DAY)
+            settlements.update(customer["contract_id"], "annual", SETTLED_ON, REFUND_DAY, status="ISSUED", number=number, outcome="refund", amount=amount)
+        credits.append({**customer, "iban": iban, "holder": holder, "amount": amount})
+
+    def work():
+        for credit in credits:
+            payload, errored, _ = runtime.invoke("SettlementTasksFunction", {
+                "action": "hand_over", "contract_id": credit["contract_id"], "customer_id": credit["customer_id"], "kind": "annual", "settlement_date": SETTLED_ON,
+            })
+            assert not errored, payload
+            credit["refund_id"] = json.loads(payload)["refund_id"]
+        runtime.wait_until_settled()
+        fired = runtime.advance(to=REFUND_DAY.replace(hour=13, minute=30))  # 06:00 starts the executions, 14:00 writes the file
+        assert [f.schedule for f in fired] == list(SWEEPS), fired
+        runtime.only_schedules("RefundSweepsFunction-RefundPayout")  # the next morning's 06:00 sweep has nothing to do for it
+        assert not runtime.advance(to=REFUND_DAY.replace(hour=8) + timedelta(days=1))  # 09:00 the next day: the day's statement
+        day = REFUND_DAY.date()
+        debits = [transfer_out(c["refund_id"], c["amount"], c["iban"], c["holder"], day, n) for n, c in enumerate(credits, 1)]
+        response = xml_upload(runtime, "/ops/bank-statements", operator, statement("2027-061", day, *debits))
+        assert response.status == 200 and response.json()["refunds"] == {"paid": len(credits)}, response.body
+        runtime.wait_until_settled()  # the executions resumed by the import run Finish
+        return 1, len(fired)  # the statement upload; the 06:00 and 14:00 sweep fires
+
+    def check() -> None:
+        from refund_support import payment_files
+        from wattdesk.adapters import sepa_files
+
+        files = payment_files(runtime)
+        assert list(files) == [f"sepa/pain.001/{REFUND_DAY:%Y-%m-%d}/WD-RF-{REFUND_DAY:%Y%m%d}.xml"], list(files)  # one file for the day
+        paid = sorted((t["end_to_end_id"], t["amount"]) for xml in files.values() for t in sepa_files.read_pain001(xml))
+        assert paid == sorted((c["refund_id"], c["amount"]) for c in credits), paid
+        executions = {e["name"]: e["status"] for e in runtime.executions()}
+        assert all(executions.get(c["refund_id"]) == "SUCCEEDED" for c in credits), executions
+        assert len(runtime.outbox()) == len(credits), [m["subject"] for m in runtime.outbox()]
+
+    return work, check
+
+
 def main(customers: int = 5) -> None:
     runtime = LocalRuntime(RuntimeOptions(start_time=datetime(2027, 1, 4, 9, tzinfo=UTC), settle_timeout_s=3600)).start()
     meter = Meter()
@@ -222,6 +291,9 @@ def main(customers: int = 5) -> None:
             paying, unpaid = issued[: len(issued) // 2], issued[len(issued) // 2 :]
             results.append(measure(runtime, meter, "payment import (per camt.053 entry)", len(paying), payment_import(runtime, paying)))
             results.append(measure(runtime, meter, "reminder (per unpaid invoice, 5 daily runs)", len(unpaid), reminder(runtime, len(unpaid))))
+            work, check = refund(runtime, customers)
+            results.append(measure(runtime, meter, "refund (settlement credit, IBAN on file, to PAID)", customers, work))
+            check()
     finally:
         runtime.stop(save=False)
     print(f"prices: eu-west-1 on-demand, USD, read 2026-11-23; customers per workflow: {customers}")
