@@ -300,3 +300,22 @@ def test_electricity_and_gas_in_one_enrollment(rt):
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.body)).pages)
     assert "Liefervertrag" in text
     assert body["delivery_points"][0]["ean"] in text and gas_ean in text
+
+
+def test_readings_and_supply_history_of_a_former_customer_do_not_block_the_next_enrollment(rt):
+    """The EAN's partition also holds its meter readings and the supply history of earlier
+    contracts (a home we supplied before): they are not an open enrollment holding the EAN."""
+    from support import table_environment
+    from wattdesk.stores import readings as readings_store
+
+    home = ean()
+    with table_environment():
+        readings_store.register_supply(home, "former-contract", "former-customer", "2025-01-01", "2026-12-31")
+        readings_store.save(readings_store.new_record(
+            reading_id="R-FORMER", ean=home, contract_id="former-contract", customer_id="former-customer", reading_date="2026-12-31",
+            values={"single": 12345}, source="dso", kind="closing", status="ACCEPTED", created_by="dso", at=MONDAY,
+        ))
+    created = accepted(rt, enrollment(rt, point_ean=home))
+    assert status(rt, created["status_url"])["status"] == "AWAITING_DSO"
+    next_dso_sweep(rt)
+    assert status(rt, created["status_url"])["status"] == "CONFIRMED"

@@ -264,7 +264,9 @@ def audit_trail(enrollment_id: str) -> list[AuditEntry]:
 
 # ------------------------------------------------------------------ look-ups for the rules
 def ean_holders(ean: str) -> list[str]:
-    return [claim.SK for claim in EanClaim.query(f"EAN#{ean}")]
+    """Open enrollments and contracts holding the EAN. The EAN# partition also holds the EAN's
+    readings and supply history (stores/readings): those hold nothing."""
+    return [claim.SK for prefix in ("CONTRACT#", "ENROLLMENT#") for claim in EanClaim.query(f"EAN#{ean}", EanClaim.SK.startswith(prefix), consistent_read=True)]
 
 
 def open_enrollments_of(email: str) -> list[str]:
