@@ -31,9 +31,17 @@ def point(kwh: dict, estimated: bool = False, ean: str = "541449200000000017", m
     return rules.PointConsumption(ean, "electricity", meter, kwh, estimated, [("ELEC-FIX-1Y", START, END)])
 
 
-def test_a_flat_weight_gives_exactly_the_lines_of_consumption_lines():
+def test_a_flat_profile_gives_each_segment_kwh_in_proportion_of_its_days():
+    """consumption_lines is the flat case of consumption_lines_by_profile: across the price change
+    of 1 July, 150 of 365 days get 150/365 of the kWh, and the parts add up exactly."""
     args = ("ELEC-FIX-1Y", {"day": Decimal("2200.000"), "night": Decimal("1800.000")}, START, END, PRICE_BOOK_EXAMPLE, {}, NETWORK_TARIFFS_EXAMPLE, "flanders", "residential", "nl")
-    assert consumption_lines_by_profile(*args, day_weight=lambda day: Decimal(1)) == consumption_lines(*args)
+    flat = consumption_lines(*args)
+    assert flat == consumption_lines_by_profile(*args, day_weight=lambda day: Decimal(7))  # any constant weight is flat
+    day = [line for line in flat if line.description_key == "energy" and line.parameters["register"] == "day"]
+    before_change = (date(2027, 7, 1) - START).days  # 150 of the 365 days
+    share = (Decimal("2200") * before_change / (END - START).days).quantize(Decimal("0.001"))
+    assert [line.quantity for line in day] == [share, Decimal("2200.000") - share]
+    assert sum(line.quantity for line in day) == Decimal("2200.000")
 
 
 def test_spread_across_a_price_change_and_a_vat_change_follows_the_profile():

@@ -341,18 +341,6 @@ def _segments(days: list[date], key_of: Callable[[date], Hashable]) -> list[_Seg
     return segments
 
 
-def _spread(kwh: Decimal, segments: list[_Segment], total_days: int) -> list[Decimal]:
-    """A flat daily profile: kWh per segment in proportion of its days, cumulatively rounded to
-    3 decimals so the parts add up to ``kwh`` exactly."""
-    parts: list[Decimal] = []
-    given = Decimal("0.000")
-    for segment in segments:
-        running = round_kwh(kwh * segment.cumulative_days / total_days)
-        parts.append(running - given)
-        given = running
-    return parts
-
-
 def _check_kwh(register: str, kwh: object) -> Decimal:
     value = _finite(kwh, "consumption.kwh", f"kWh of register {register}")
     if value < 0:
@@ -406,83 +394,14 @@ def consumption_lines(
     ``price.gap``, ``price.overlap``, ``price.index_missing`` (MissingIndex), ``network.*``,
     ``vat.*``.
     """
-    if period_end <= period_start:
-        raise DomainError("consumption.period", f"period must end after it starts ({period_start} -> {period_end})")
-    if language not in LANGUAGES:
-        raise DomainError("invoice.language", f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
-    product = products.get(product_code)
-    if product is None:
-        raise DomainError("price.unknown_product", f"unknown product {product_code!r}")
-    if not registers_kwh:
-        raise DomainError("consumption.registers", "at least one register reading is needed")
-    kwh_of = {register: _check_kwh(register, kwh) for register, kwh in registers_kwh.items()}
-    registers = sorted(kwh_of, key=lambda r: (REGISTER_ORDER.index(r) if r in REGISTER_ORDER else len(REGISTER_ORDER), r))
-    index_values = indexes if isinstance(indexes, IndexValues) else IndexValues(indexes)
+    return consumption_lines_by_profile(
+        product_code, registers_kwh, period_start, period_end, price_book, indexes, network, region, customer_type, language,
+        day_weight=_flat_day, products=products, vat_rate_for=vat_rate_for,
+    )
 
-    price_segments = price_book.periods_between(product_code, period_start, period_end)
-    days = [period_start + timedelta(days=n) for n in range((period_end - period_start).days)]
-    total_days = len(days)
-    period_of: dict[date, PricePeriod] = {}
-    for period, start, end in price_segments:
-        for n in range((end - start).days):
-            period_of[start + timedelta(days=n)] = period
-    for period, _start, _end in price_segments:
-        missing = [r for r in registers if r not in period.energy_prices]
-        if missing:
-            raise DomainError("price.register", f"{product_code} has no price for register(s) {', '.join(missing)} from {period.valid_from}")
-    rate_cache: dict[date, Decimal] = {}
 
-    def rate(day: date) -> Decimal:
-        if day not in rate_cache:
-            rate_cache[day] = vat_rate_for(customer_type, day)
-        return rate_cache[day]
-
-    name = product.name(language)
-    product_params = {"product": name, "product_code": product_code}
-    lines: list[InvoiceLine] = []
-
-    # Energy, per register.
-    for register in registers:
-
-        def energy_key(day: date, register: str = register) -> Hashable:
-            period = period_of[day]
-            variable = isinstance(period.energy_prices[register], VariableFormula)
-            return (period.valid_from, _month(day) if variable else None, rate(day))
-
-        segments = _segments(days, energy_key)
-        for segment, quantity in zip(segments, _spread(kwh_of[register], segments, total_days), strict=True):
-            price = period_of[segment.start].energy_prices[register]
-            params = {**product_params, "register": register, **_span(segment)}
-            if isinstance(price, VariableFormula):
-                month = _month(segment.start)
-                index = index_values.value(price.index_name, month)
-                unit_price = price.price(index)
-                params |= {"index": price.index_name, "index_month": month, "index_value": f"{index}"}
-            else:
-                unit_price = round_price(price)
-            lines.append(make_line("energy", params, quantity, "kWh", unit_price, rate(segment.start)))
-
-    # Network costs and levies, on all registers' kWh, per table year.
-    all_kwh = sum(kwh_of.values(), Decimal("0.000"))
-    segments = _segments(days, lambda day: (day.year, rate(day)))
-    for segment, quantity in zip(segments, _spread(all_kwh, segments, total_days), strict=True):
-        tariff = network.tariff(region, segment.start, product.energy)
-        year = segment.start.year
-        params = {"region": region, "year": f"{year}", **_span(segment)}
-        vat_of = rate(segment.start)
-        lines.append(make_line("network", params, quantity, "kWh", round_price(tariff.network_per_kwh), vat_of))
-        lines.append(make_line("levies", params, quantity, "kWh", round_price(tariff.levies_per_kwh), vat_of))
-        per_day = round_price(tariff.yearly_fee / days_in_year(year))
-        lines.append(make_line("network_fee", params | {"days_in_year": f"{days_in_year(year)}"}, Decimal(segment.days), "day", per_day, vat_of))
-
-    # The product's yearly fee, prorated per day.
-    segments = _segments(days, lambda day: (period_of[day].valid_from, day.year, rate(day)))
-    for segment in segments:
-        year = segment.start.year
-        per_day = round_price(period_of[segment.start].yearly_fee / days_in_year(year))
-        params = {**product_params, "days_in_year": f"{days_in_year(year)}", **_span(segment)}
-        lines.append(make_line("fixed_fee", params, Decimal(segment.days), "day", per_day, rate(segment.start)))
-    return lines
+def _flat_day(_day: date) -> Decimal:
+    return Decimal(1)
 
 
 # --- example price book -------------------------------------------------------------------------
@@ -547,10 +466,9 @@ def parse_index_value(name: str, month: str, text: str, known: frozenset[str]) -
 
 
 # --- consumption lines by a load profile (settlement issue, #6) ---------------------------------
-# Added for readings and settlement: the same lines as ``consumption_lines``, but each register's
-# kWh are spread over the days by a daily weight (the standard load profile, see
-# ``load_profile.day_weight``) instead of evenly. With a constant weight it gives exactly the lines
-# of ``consumption_lines`` (tests/unit/test_settlement_rules.py checks it).
+# Each register's kWh are spread over the days by a daily weight: the standard load profile
+# (``load_profile.day_weight``) for readings and settlement, a constant weight for
+# ``consumption_lines`` (the flat profile of billing).
 
 
 def _spread_by_weight(kwh: Decimal, segments: list[_Segment], cumulative: list[Decimal]) -> list[Decimal]:
