@@ -8,7 +8,6 @@ Interface for other topics (SESSION15): ``cancel_and_reissue`` and ``creditable_
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import fields, replace
 from datetime import date, datetime
@@ -74,10 +73,7 @@ def creditable_remainder(number: str) -> Decimal:
 
 
 def _audit(customer_id: str, actor: str, action: str, at: datetime, **details: Any) -> AuditEntry:
-    return AuditEntry(
-        f"CUSTOMER#{customer_id}", f"AUDIT#{at.isoformat()}#{uuid.uuid4().hex[:8]}", at=at.isoformat(), actor=actor, action=action,
-        details=json.dumps(details, sort_keys=True, default=str),
-    )
+    return contracts.customer_audit_entry(customer_id, actor, action, at, **details)
 
 
 def _brussels_day(at: datetime) -> date:
@@ -242,7 +238,7 @@ def _mail_reissue(original_number: str, credit_number: str, replacement_number: 
     # One mail for the pair; the two documents count as mailed (send_invoice will not mail them again).
     sent = sent_mail.send_once(f"INVOICE#{replacement_number}", "issued", mail)
     if sent:
-        sent_mail.SentMail(f"INVOICE#{credit_number}", "MAIL#issued", sent_at=clock.now().isoformat(), subject=subject).save()
+        sent_mail.mark_sent(f"INVOICE#{credit_number}", "issued", subject)
     return sent
 
 
@@ -280,7 +276,7 @@ def _contract_of(customer_id: str, contract_id: str | None) -> contracts.Contrac
             return contracts.get_contract(customer_id, contract_id)
         except contracts.ContractRecord.DoesNotExist as exc:
             raise DomainError("extraordinary.contract", "This customer has no such contract.", "contract_id") from exc
-    found = list(contracts.ContractRecord.query(f"CUSTOMER#{customer_id}", contracts.ContractRecord.SK.startswith("CONTRACT#")))
+    found = contracts.contracts_of_customer(customer_id)
     if len(found) != 1:
         raise DomainError("extraordinary.contract", "Say which contract the invoice is for (the customer has several or none).", "contract_id")
     return found[0]

@@ -10,9 +10,6 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
-
 from wattdesk import clock
 from wattdesk.adapters.aws import client
 from wattdesk.domain import advance as advance_rules
@@ -24,20 +21,11 @@ from wattdesk.services import enrollment, readings, settlement
 from wattdesk.settings import get_settings
 from wattdesk.stores import enrollments as contracts
 from wattdesk.stores import readings as reading_store
-from wattdesk.stores.base import WattDeskItem, plain
+from wattdesk.stores import moves as move_store
+from wattdesk.stores.base import plain
 
 # A move-out can be reported up to this many days after the move (the takeover form arrives late).
 MOVE_OUT_LATE_DAYS = 60
-
-
-class MoveIn(WattDeskItem):
-    """ENROLLMENT#<id> / MOVE: this enrollment is a move-in of an existing customer (and
-    CONTRACT#<previous contract> / MOVEIN the other way round)."""
-
-    customer_id = UnicodeAttribute()
-    previous_contract_id = UnicodeAttribute()
-    enrollment_id = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute()
 
 
 def move_out(customer_id: str, contract_id: str, body: dict[str, Any], *, actor: str, operator_reason: str | None = None) -> dict[str, Any]:
@@ -104,11 +92,8 @@ def _answer(contract, move_date: date, execution: str, move_in: dict[str, Any] |
 
 
 def _move_in_of(contract_id: str) -> dict[str, Any] | None:
-    try:
-        item = MoveIn.get(f"CONTRACT#{contract_id}", "MOVEIN", consistent_read=True)
-    except DoesNotExist:
-        return None
-    return {"enrollment_id": item.enrollment_id, "status_url": None}
+    item = move_store.of_previous_contract(contract_id)
+    return {"enrollment_id": item.enrollment_id, "status_url": None} if item else None
 
 
 def start_move_in(customer_id: str, previous: contracts.ContractRecord, new_address: dict[str, Any], actor: str) -> dict[str, Any]:
@@ -138,8 +123,7 @@ def start_move_in(customer_id: str, previous: contracts.ContractRecord, new_addr
     request = enrollment.check(payload, clock.today_in_brussels())  # InvalidEnrollment with every problem
     enrollment_id, token, now = str(uuid.uuid4()), secrets.token_urlsafe(24), clock.now()
     contracts.create(enrollment_id, request.model_dump(mode="json"), token, now)
-    for pk, sk in ((f"ENROLLMENT#{enrollment_id}", "MOVE"), (f"CONTRACT#{previous.contract_id}", "MOVEIN")):
-        MoveIn(pk, sk, customer_id=customer_id, previous_contract_id=previous.contract_id, enrollment_id=enrollment_id, created_at=now.isoformat()).save()
+    move_store.record(customer_id, previous.contract_id, enrollment_id, now)
     contracts.audit(enrollment_id, actor, "move_in", now, previous_contract=previous.contract_id)
     status_url = enrollment.status_url(enrollment_id, token)
     client("stepfunctions").start_execution(
@@ -149,11 +133,8 @@ def start_move_in(customer_id: str, previous: contracts.ContractRecord, new_addr
     return {"enrollment_id": enrollment_id, "status": "RECEIVED", "status_url": status_url}
 
 
-def move_in_of(enrollment_id: str) -> MoveIn | None:
-    try:
-        return MoveIn.get(f"ENROLLMENT#{enrollment_id}", "MOVE", consistent_read=True)
-    except DoesNotExist:
-        return None
+def move_in_of(enrollment_id: str) -> move_store.MoveIn | None:
+    return move_store.of_enrollment(enrollment_id)
 
 
 def create_move_in_contract(enrollment_id: str, eav_kwh: dict[str, int]) -> dict[str, Any] | None:

@@ -217,7 +217,7 @@ def accept(plan_id: str, customer_id: str) -> dict[str, Any]:
 def _send_agreement(plan: store.PaymentPlan) -> None:
     customer = customers.get_customer(plan.customer_id)
     proposal = plan.proposal_dict or {}
-    contract = next(iter(c for c in customers.ContractRecord.query(plan.PK, customers.ContractRecord.SK.startswith("CONTRACT#"))), None)
+    contract = next(iter(customers.contracts_of_customer(plan.customer_id)), None)
     address = plain(customer.correspondence_address) if customer.correspondence_address else (plain(contract.supply_address) if contract else {"street": "", "number": "", "postcode": "", "city": ""})
     approval = plain(plan.approval) if plan.approval is not None else None
     pdf = letters_pdf.render_agreement(

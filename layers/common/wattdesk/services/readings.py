@@ -67,7 +67,7 @@ def register_supplies(contract: contracts.ContractRecord) -> None:
 def customer_contract_for(customer_id: str, ean: str, day: date | None = None) -> contracts.ContractRecord:
     """The customer's contract on this EAN (covering ``day`` when given; else the latest)."""
     found = [
-        c for c in contracts.ContractRecord.query(f"CUSTOMER#{customer_id}", contracts.ContractRecord.SK.startswith("CONTRACT#"), consistent_read=True)
+        c for c in contracts.contracts_of_customer(customer_id, consistent=True)
         if any(p.get("ean") == ean for p in _points(c)) and c.status in (*ACTIVE_STATUSES, "ENDED")
     ]
     if day is not None:
@@ -286,7 +286,7 @@ def submit_dso_file(bucket: str, raw_key: str) -> dict[str, Any]:
 
 def history(customer_id: str, ean: str) -> dict[str, Any]:
     ean = validate_ean(ean)
-    mine = {c.contract_id for c in contracts.ContractRecord.query(f"CUSTOMER#{customer_id}", contracts.ContractRecord.SK.startswith("CONTRACT#"))}
+    mine = {c.contract_id for c in contracts.contracts_of_customer(customer_id)}
     records = [r for r in store.of_ean(ean) if r.contract_id in mine and r.customer_id == customer_id]
     if not records and not _owns(customer_id, ean):
         raise ContractNotFound(ean)

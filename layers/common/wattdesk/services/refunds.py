@@ -820,7 +820,7 @@ def take_handovers(as_of: date) -> dict[str, int]:
         if handover.requested_by:
             store.update(made["refund_id"], store.get(made["refund_id"]).status, created_by=handover.requested_by, last_changed_by=handover.requested_by)
         counts["mistaken_payments"] += 1
-    for request in complaints_store.RefundRequest.work_list.query("QUEUE#REFUNDREQUEST#REQUESTED"):
+    for request in complaints_store.requested_refunds():
         made = request_refund(
             customer_id=request.customer_id, amount=Decimal(request.amount), source="COMPLAINT", source_id=request.complaint_number,
             reason=request.reason, requested_by=request.requested_by, at=at, reference=request.complaint_number,

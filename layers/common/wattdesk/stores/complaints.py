@@ -353,6 +353,11 @@ def request_refund(record: ComplaintRecord, resolution: dict[str, Any], amount: 
     return request
 
 
+def requested_refunds() -> list[RefundRequest]:
+    """Refunds decided on complaints that the refund workflow has not taken yet."""
+    return list(RefundRequest.work_list.query("QUEUE#REFUNDREQUEST#REQUESTED"))
+
+
 def request_contract_end(record: ComplaintRecord, resolution: dict[str, Any], contract_id: str, end_on: str, actor: str, at: datetime) -> ContractEndRequest:
     request = ContractEndRequest(
         f"CONTRACTEND#{contract_id}", f"REQUEST#COMPLAINT#{record.number}", status="REQUESTED", reason="complaint_resolution", customer_id=record.customer_id,

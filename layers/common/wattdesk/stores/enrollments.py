@@ -353,6 +353,10 @@ def get_customer(customer_id: str) -> CustomerRecord:
     return CustomerRecord.get(f"CUSTOMER#{customer_id}", "CUSTOMER", consistent_read=True)
 
 
+def contracts_of_customer(customer_id: str, consistent: bool = False) -> list[ContractRecord]:
+    return list(ContractRecord.query(f"CUSTOMER#{customer_id}", ContractRecord.SK.startswith("CONTRACT#"), consistent_read=consistent))
+
+
 def get_contract(customer_id: str, contract_id: str) -> ContractRecord:
     return ContractRecord.get(f"CUSTOMER#{customer_id}", f"CONTRACT#{contract_id}", consistent_read=True)
 
@@ -389,6 +393,14 @@ def change_product(customer_id: str, contract_id: str, current_code: str, new_co
         details=json.dumps({"contract_id": contract_id, "from": current_code, "to": new_code, "effective": effective, "reason": reason}, sort_keys=True),
     ).save()
     return get_contract(customer_id, contract_id)
+
+
+def customer_audit_entry(customer_id: str, actor: str, action: str, at: datetime, **details: Any) -> AuditEntry:
+    """An entry of the customer's audit trail, to be written in the caller's transaction."""
+    return AuditEntry(
+        f"CUSTOMER#{customer_id}", f"AUDIT#{at.isoformat()}#{uuid.uuid4().hex[:8]}", at=at.isoformat(), actor=actor, action=action,
+        details=json.dumps(details, sort_keys=True, default=str),
+    )
 
 
 def customer_audit(customer_id: str) -> list[AuditEntry]:

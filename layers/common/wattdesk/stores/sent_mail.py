@@ -46,3 +46,9 @@ def was_sent(owner_pk: str, key: str) -> bool:
     except SentMail.DoesNotExist:
         return False
     return True
+
+
+def mark_sent(owner_pk: str, key: str, subject: str) -> None:
+    """Records the mail `key` of this owner as sent, when it went out inside another mail (e.g. a
+    credit note attached to its replacement invoice's mail)."""
+    SentMail(owner_pk, f"MAIL#{key}", sent_at=clock.now().isoformat(), subject=subject).save()
