@@ -332,21 +332,21 @@ def contract_shard_key(contract_id: str) -> str:
     return f"CONTRACTS#{int(contract_id.replace('-', '')[:8], 16) % CONTRACT_SHARDS}"
 
 
-def all_contracts() -> list[ContractRecord]:
+def _contracts_over_shards(range_key_condition: Any = None) -> list[ContractRecord]:
     found: list[ContractRecord] = []
     for shard in range(CONTRACT_SHARDS):
-        found.extend(ContractRecord.work_list.query(f"CONTRACTS#{shard}"))
+        found.extend(ContractRecord.work_list.query(f"CONTRACTS#{shard}", range_key_condition))
     return sorted(found, key=lambda contract: (contract.start_date, contract.contract_id))
+
+
+def all_contracts() -> list[ContractRecord]:
+    return _contracts_over_shards()
 
 
 def contracts_started_by(day: date) -> list[ContractRecord]:
     """Contracts whose supply started on or before ``day`` (GSI1SK is ``start_date#contract_id``):
     a sweep for anniversaries reads only the contracts old enough to have one."""
-    bound = (day + timedelta(days=1)).isoformat()
-    found: list[ContractRecord] = []
-    for shard in range(CONTRACT_SHARDS):
-        found.extend(ContractRecord.work_list.query(f"CONTRACTS#{shard}", ContractRecord.GSI1SK < bound))
-    return sorted(found, key=lambda contract: (contract.start_date, contract.contract_id))
+    return _contracts_over_shards(ContractRecord.GSI1SK < (day + timedelta(days=1)).isoformat())
 
 
 def get_customer(customer_id: str) -> CustomerRecord:
