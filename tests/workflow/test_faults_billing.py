@@ -64,6 +64,17 @@ def assert_each_contract_once(runtime, contracts) -> None:
         assert len(mails) == 1, (contract["email"], [(m["subject"], m["attachments"]) for m in mails])  # one mail, not two, not none
 
 
+def rerun_completes_the_month(runtime, operator, contracts) -> None:
+    """The faults stop and an operator starts the billing date again: every contract ends with one
+    invoice and one mail, and the invariants hold."""
+    runtime.faults.clear()
+    again = runtime.handle_api("POST", "/ops/billing-runs", operator, {"billing_date": "2027-02-01"})
+    assert again.status == 202, again.json()
+    runtime.wait_until_settled()
+    assert_each_contract_once(runtime, contracts)
+    check_invariants(runtime)
+
+
 def test_retried_faults_at_ten_percent_change_nothing_a_customer_sees(runtime, operator):
     contracts = portfolio(runtime)
     retried_faults(runtime)
@@ -95,12 +106,7 @@ def test_storage_faults_at_ten_percent_leave_every_failure_listed_and_a_rerun_co
     assert whole_run_failed or not missing, f"{len(missing)} contracts neither issued nor listed as failed: {runtime.faults.summary()}"
 
     # The faults stop; an operator runs the billing date again: the rest is issued, nothing twice.
-    runtime.faults.clear()
-    again = runtime.handle_api("POST", "/ops/billing-runs", operator, {"billing_date": "2027-02-01"})
-    assert again.status == 202, again.json()
-    runtime.wait_until_settled()
-    assert_each_contract_once(runtime, contracts)
-    check_invariants(runtime)
+    rerun_completes_the_month(runtime, operator, contracts)
     print(f"storage faults: {runtime.faults.raised} injected, {len(failed)} listed, run failed: {whole_run_failed}, {elapsed:.1f}s")
 
 
@@ -145,9 +151,4 @@ def test_lambda_timeouts_after_the_handler_wrote_are_listed_and_a_rerun_issues_n
     missing = {c["contract_id"] for c in contracts} - issued - {item["contract_id"] for item in failed}
     assert whole_run_failed or not missing  # nobody silently left out
 
-    runtime.faults.clear()
-    again = runtime.handle_api("POST", "/ops/billing-runs", operator, {"billing_date": "2027-02-01"})
-    assert again.status == 202, again.json()
-    runtime.wait_until_settled()
-    assert_each_contract_once(runtime, contracts)
-    check_invariants(runtime)
+    rerun_completes_the_month(runtime, operator, contracts)
