@@ -27,6 +27,9 @@ _invoke_lock = threading.RLock()
 # may be iterating os.environ (botocore reads proxies from it for every new client): both hold
 # this lock (patches.py makes botocore's proxy lookup take it).
 environ_lock = threading.Lock()
+# How long the last handler call on this thread ran once it had its turn (without the wait for
+# _invoke_lock): what Lambda would bill, where the wall time includes other handlers' turns.
+last_call = threading.local()
 
 
 @contextmanager
@@ -69,9 +72,10 @@ class LambdaContext:
 @dataclass
 class Invocation:
     function: str
-    duration_ms: float
+    duration_ms: float  # the handler's own run, not the wait for its turn
     errored: bool
     error_type: str | None
+    action: str | None = None  # the event's "action", for functions that serve several steps
 
 
 @dataclass
@@ -111,7 +115,11 @@ class LocalFunction:
                 invoked_function_arn=self.arn,
                 _deadline=time.monotonic() + self.timeout_s,
             )
-            return self._load()(event, context)
+            started = time.perf_counter()
+            try:
+                return self._load()(event, context)
+            finally:
+                last_call.ms = (time.perf_counter() - started) * 1000
 
     def invoke(self, event: Any) -> tuple[str, bool, str]:
         """The Lambda service contract: (payload JSON, errored, logs); errors as errorType/errorMessage."""

@@ -6,6 +6,7 @@ Checked against moto 5.2.5, pinned in pyproject.toml.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,7 @@ import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retr
 import moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function as wait_function
 import moto.stepfunctions.parser.backend.execution_worker as execution_worker
 import moto.stepfunctions.parser.models as sfn_parser_models
+from moto.stepfunctions.parser.asl.parse import asl_parser
 
 LambdaInvoker = Callable[[str, Any], tuple[str, bool, str]]
 
@@ -385,6 +387,47 @@ def _evaluation_entrypoint(self: Any) -> Any:
     return program
 
 
+# What AWS runs in an Express child workflow: request-response tasks only (no callback, no .sync).
+_EXPRESS_REFUSED_SUFFIXES = (".waitForTaskToken", ".sync")
+
+
+def _nested_states(states: dict[str, Any]):
+    """Every state of a States block, with the states of its Parallel branches and Map processors."""
+    for name, state in states.items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from _nested_states(branch.get("States", {}))
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state:
+                yield from _nested_states(state[key].get("States", {}))
+
+
+def express_children_as_standard(definition: str) -> str:
+    """moto's ASL grammar knows only STANDARD child executions of a distributed Map, so a definition
+    with `"ExecutionType": "EXPRESS"` did not parse. Locally the children run as Standard ones (same
+    states, same handlers; on AWS they differ in price and in at-least-once delivery, which the
+    items' idempotency covers). A task AWS refuses in an Express child (callback or .sync) is
+    refused here too, so a definition that runs locally also deploys."""
+    if '"EXPRESS"' not in definition:
+        return definition
+    document = json.loads(definition)
+    for _, state in _nested_states(document.get("States", {})):
+        processor = state.get("ItemProcessor") or {}
+        config = processor.get("ProcessorConfig") or {}
+        if config.get("ExecutionType") != "EXPRESS":
+            continue
+        for name, child in _nested_states(processor.get("States", {})):
+            resource = child.get("Resource", "")
+            if resource.endswith(_EXPRESS_REFUSED_SUFFIXES) or ".sync:" in resource:
+                raise asl_parser.ASLParserException(errors=[f"state {name}: an Express child workflow cannot run {resource} (only request-response tasks)"])
+        config["ExecutionType"] = "STANDARD"
+    return json.dumps(document)
+
+
+def _parse(definition: str) -> Any:
+    return _originals["asl_parse"](express_children_as_standard(definition))
+
+
 def _started_executions(self: Any, execution_status: Any = None) -> list[Any]:
     """moto lists an execution as RUNNING before its worker and the worker's environment exist
     (start_execution appends it, then starts it, and the worker builds its env). Every caller (send_task_success/failure/heartbeat, map runs) reads
@@ -437,6 +480,8 @@ def install(invoker: LambdaInvoker) -> None:
         _originals["table.delete_item"] = dynamodb_table.Table.delete_item
         _originals["getproxies"] = botocore.utils.getproxies
         _originals["proxy_bypass"] = botocore.utils.proxy_bypass
+        _originals["asl_parse"] = asl_parser.AmazonStateLanguageParser.parse
+    asl_parser.AmazonStateLanguageParser.parse = staticmethod(_parse)
     botocore.utils.getproxies = _getproxies
     botocore.utils.proxy_bypass = _proxy_bypass
     sfn_parser_models.StepFunctionsParserBackend._get_executions = _started_executions
@@ -476,3 +521,4 @@ def uninstall() -> None:
         dynamodb_table.Table.delete_item = _originals["table.delete_item"]
         botocore.utils.getproxies = _originals["getproxies"]
         botocore.utils.proxy_bypass = _originals["proxy_bypass"]
+        asl_parser.AmazonStateLanguageParser.parse = staticmethod(_originals["asl_parse"])

@@ -21,7 +21,7 @@ import boto3
 from moto import mock_aws
 
 from wattdesk_local import apigw, auth, faults, outbox, patches, persistence, s3_events
-from wattdesk_local.lambdas import Invocation, LocalFunction
+from wattdesk_local.lambdas import Invocation, LocalFunction, last_call
 from wattdesk_local.schedules import Schedule, scheduler_input
 from wattdesk_local.template import ACCOUNT_ID, REGION, Template, TemplateError
 
@@ -496,7 +496,7 @@ class LocalRuntime:
             return json.dumps({"errorType": fault.error_type, "errorMessage": "injected by the local runtime"}), True, ""
         with self._in_flight_lock:
             self._in_flight += 1
-        started = time.perf_counter()
+        last_call.ms = None
         try:
             with faults.handler_scope(logical, event):
                 payload, errored, logs = function.invoke(event)
@@ -509,8 +509,10 @@ class LocalRuntime:
             with self._in_flight_lock:
                 self._in_flight -= 1
         error_type = json.loads(payload).get("errorType") if errored else None
-        self.invocations.append(Invocation(logical, (time.perf_counter() - started) * 1000, errored, error_type))
-        log.debug("invoked %s in %.1f ms%s", logical, (time.perf_counter() - started) * 1000, f" -> {error_type}" if errored else "")
+        ran_ms = last_call.ms or 0.0
+        action = event.get("action") if isinstance(event, dict) else None
+        self.invocations.append(Invocation(logical, ran_ms, errored, error_type, action))
+        log.debug("invoked %s in %.1f ms%s", logical, ran_ms, f" -> {error_type}" if errored else "")
         return payload, errored, logs
 
     # ================================================================== API

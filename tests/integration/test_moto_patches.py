@@ -9,6 +9,7 @@ import re
 import tomllib
 import uuid
 
+import botocore.exceptions
 import moto
 import moto.awslambda.models as lambda_models
 import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_decl
@@ -47,6 +48,24 @@ def test_lambda_invoke_runs_the_handler_in_process(runtime):
     assert response["FunctionError"] == "Handled"
     assert payload["errorType"] == "MalformedEvent"
     assert runtime.invocations[-1].function == "PingTasksFunction"
+
+
+def test_an_invocation_records_its_step_and_its_run_time_without_the_wait_for_its_turn(runtime):
+    """The cost benchmark prices Lambda by these durations: a handler queued behind another
+    (handlers run one at a time locally) is not billed for the queueing."""
+    import threading
+
+    from wattdesk_local.lambdas import handler_environment
+
+    done = threading.Event()
+    with handler_environment({}):  # another handler's turn, 2 s long
+        worker = threading.Thread(target=lambda: (runtime.invoke("PingTasksFunction", {"action": "check", "pingid": "x"}), done.set()))
+        worker.start()
+        assert not done.wait(2.0)
+    worker.join(30)
+    invocation = runtime.invocations[-1]
+    assert (invocation.function, invocation.action, invocation.error_type) == ("PingTasksFunction", "check", "MalformedEvent")
+    assert invocation.duration_ms < 1000
 
 
 def test_wait_hook_point_has_the_expected_shape(runtime):
@@ -398,3 +417,39 @@ def test_a_definition_is_parsed_once_for_all_its_executions_and_each_keeps_its_o
     outputs = [json.loads(sfn.describe_execution(executionArn=arn)["output"]) for arn in arns]
     assert outputs == [{"seen": n} for n in range(6)]
     assert len(parses) == 1
+
+
+def _express_map(child: dict) -> dict:
+    return {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "StartAt": "Child", "States": {"Child": child}},
+                "End": True,
+            }
+        },
+    }
+
+
+def test_a_map_with_express_children_runs_them_locally(runtime):
+    """moto's grammar knows only STANDARD children; the billing run's Express children must still run."""
+    sfn = runtime.client("stepfunctions")
+    definition = _express_map({"Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": True})
+    machine = sfn.create_state_machine(name=f"express-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition), roleArn=runtime.role_arn)["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"items": [{"n": n} for n in range(4)]}))["executionArn"]
+    runtime.wait_until_settled()
+    described = sfn.describe_execution(executionArn=arn)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == [{"doubled": 2 * n} for n in range(4)]
+    # What was deployed is what the template says: the rewrite is only the engine's view.
+    assert '"EXPRESS"' in sfn.describe_state_machine(stateMachineArn=machine)["definition"]
+
+
+def test_an_express_child_that_waits_for_a_callback_is_refused_as_aws_would(runtime):
+    sfn = runtime.client("stepfunctions")
+    definition = _express_map({"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "Parameters": {"QueueUrl": "q", "MessageBody.$": "$$.Task.Token"}, "End": True})
+    # (moto's parser backend raises it without an error code, so the class is the generic one)
+    with pytest.raises(botocore.exceptions.ClientError, match="state Child: an Express child workflow cannot run .*waitForTaskToken"):
+        sfn.create_state_machine(name=f"express-wait-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition), roleArn=runtime.role_arn)
