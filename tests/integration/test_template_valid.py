@@ -119,6 +119,43 @@ def test_every_task_has_a_timeout_named_retries_and_a_catch(logical):
             assert "States.ALL" not in named, f"{name} retries every error instead of named ones"
 
 
+EXPRESS_MAX_SECONDS = 300
+
+
+def _express_processors(definition: dict[str, Any]):
+    for name, state in _all_states(definition):
+        processor = state.get("ItemProcessor") or {}
+        if (processor.get("ProcessorConfig") or {}).get("ExecutionType") == "EXPRESS":
+            yield name, processor
+
+
+@pytest.mark.parametrize(("logical", "map_name"), [("BillingRunStateMachine", "IssueInvoices"), ("DunningStateMachine", "ChaseCustomers")])
+def test_billing_and_dunning_run_their_items_as_express_children(logical, map_name):
+    # The cost choice of docs/performance.md: one Express request per invoice or customer chased
+    # instead of 3-4 Standard transitions.
+    assert [name for name, _ in _express_processors(_definition(logical))] == [map_name]
+
+
+@pytest.mark.parametrize("logical", sorted(STATE_MACHINES))
+def test_express_children_fit_in_five_minutes_and_wait_for_nobody(logical):
+    """AWS stops an Express execution after 5 minutes and refuses callback and .sync tasks in it.
+    Timeouts are not retried there (the retried errors are fast ones: throttling, Lambda service
+    errors), so the slowest item, every task running to its timeout plus every retry interval,
+    fits in the limit."""
+    for map_name, processor in _express_processors(_definition(logical)):
+        worst = 0.0
+        for name, state in _all_states(processor):
+            if state["Type"] != "Task":
+                continue
+            assert not state["Resource"].endswith((".waitForTaskToken", ".sync")), f"{map_name}/{name} waits in an Express child"
+            for rule in state.get("Retry", []):
+                assert not {"States.Timeout", "States.ALL"} & set(rule["ErrorEquals"]), f"{map_name}/{name} retries timeouts"
+                interval, rate = rule.get("IntervalSeconds", 1), rule.get("BackoffRate", 2.0)
+                worst += sum(interval * rate**attempt for attempt in range(rule.get("MaxAttempts", 3)))
+            worst += state["TimeoutSeconds"]
+        assert worst <= EXPRESS_MAX_SECONDS, f"{map_name}: an item can take {worst:.0f} s"
+
+
 @pytest.mark.parametrize("logical", sorted(STATE_MACHINES))
 def test_no_long_wait_states(logical):
     # Business time is modelled with sweeps on an as-of date, not with Wait states.
