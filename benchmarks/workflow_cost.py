@@ -36,6 +36,8 @@ PRICES = {
     "lambda_gb_second_arm": 0.0000133334,
     "lambda_request": 0.20 / 1e6,
     "sfn_standard_transition": 0.025 / 1000,
+    "sfn_express_request": 1.00 / 1e6,
+    "sfn_express_gb_second": 0.00001667,  # billed per 100 ms, 64 MB minimum
     "dynamodb_wru": 1.25 / 1e6,  # on-demand write request unit (pre-Nov-2024 list: 1.4135; the 50 % cut applied)
     "dynamodb_rru": 0.25 / 1e6,
     "s3_put": 0.005 / 1000,
@@ -106,7 +108,24 @@ class Meter:
             self.rru += sum(0.5 * max(1, math.ceil(_size(item) / 4096)) for items in response.get("Responses", {}).values() for item in items)
 
 
-def measure(runtime: LocalRuntime, meter: Meter, name: str, customers: int, work) -> dict:
+EXPRESS_MEMORY_GB = 64 / 1024
+
+
+def express_children(invocations: list, function: str, item_step: str, steps: set[str]) -> tuple[int, float]:
+    """(requests, GB-s) of a distributed Map's Express children, which the local runtime runs but
+    does not list: one request per item (an invocation of `item_step`); the duration is that of the
+    children's Lambda steps, rounded up to 100 ms per child, at Express's 64 MB."""
+    items = sum(1 for i in invocations if i.function == function and i.action == item_step)
+    seconds = sum(i.duration_ms for i in invocations if i.function == function and i.action in steps) / 1000
+    return items, (seconds + 0.1 * items) * EXPRESS_MEMORY_GB
+
+
+# The Express Map children of template.yaml's workflows: (function, the step each item starts with, every step of a child).
+BILLING_CHILDREN = ("BillingTasksFunction", "issue_advance", {"issue_advance", "send_invoice", "record_item_failure"})
+DUNNING_CHILDREN = ("DunningTasksFunction", "chase_customer", {"chase_customer", "record_item_failure"})
+
+
+def measure(runtime: LocalRuntime, meter: Meter, name: str, customers: int, work, express_map: tuple | None = None) -> dict:
     before_invocations = len(runtime.invocations)
     before = {e["executionArn"] for e in runtime.executions()}
     meter.calls.clear()
@@ -127,9 +146,11 @@ def measure(runtime: LocalRuntime, meter: Meter, name: str, customers: int, work
     s3_puts = sum(v for k, v in calls.items() if k.startswith("s3:") and k.split(":")[1] in {"PutObject", "CopyObject", "PutObjectTagging"})
     s3_gets = sum(v for k, v in calls.items() if k.startswith("s3:") and k.split(":")[1] in {"GetObject", "HeadObject", "ListObjectsV2"})
     mails = sum(v for k, v in calls.items() if k in {"ses:SendRawEmail", "ses:SendEmail", "sesv2:SendEmail"})
+    express_requests, express_gb_s = express_children(invocations, *express_map) if express_map else (0, 0.0)
     cost = {
         "lambda": gb_seconds * PRICES["lambda_gb_second_arm"] + len(invocations) * PRICES["lambda_request"],
-        "stepfunctions": transitions * PRICES["sfn_standard_transition"],
+        "stepfunctions": transitions * PRICES["sfn_standard_transition"]
+        + express_requests * PRICES["sfn_express_request"] + express_gb_s * PRICES["sfn_express_gb_second"],
         "dynamodb": meter.wru * PRICES["dynamodb_wru"] + meter.rru * PRICES["dynamodb_rru"],
         "s3": s3_puts * PRICES["s3_put"] + s3_gets * PRICES["s3_get"],
         "ses": mails * PRICES["ses_message"],
@@ -143,6 +164,22 @@ def measure(runtime: LocalRuntime, meter: Meter, name: str, customers: int, work
         "transitions": per(transitions), "wru": per(meter.wru), "rru": per(meter.rru),
         "invocations": per(len(invocations)), "gb_seconds": per(gb_seconds),
         "cost": {k: per(v) for k, v in cost.items()}, "total": per(sum(cost.values())),
+    }
+
+
+def marginal(name: str, small: dict, large: dict) -> dict:
+    """Per-customer figures of what the larger measurement added over the smaller one."""
+    extra = large["customers"] - small["customers"]
+    added = lambda key, a=small, b=large: (b[key] * b["customers"] - a[key] * a["customers"]) / extra  # noqa: E731
+    calls = {k: (large["calls_per_customer"].get(k, 0) * large["customers"] - small["calls_per_customer"].get(k, 0) * small["customers"]) / extra
+             for k in set(small["calls_per_customer"]) | set(large["calls_per_customer"])}
+    cost = {k: (large["cost"][k] * large["customers"] - small["cost"][k] * small["customers"]) / extra for k in small["cost"]}
+    return {
+        "workflow": name, "customers": extra, "seconds": large["seconds"],
+        "calls_per_customer": {k: round(v, 2) for k, v in sorted(calls.items()) if round(v, 2)},
+        "transitions": added("transitions"), "wru": added("wru"), "rru": added("rru"),
+        "invocations": added("invocations"), "gb_seconds": added("gb_seconds"),
+        "cost": cost, "total": sum(cost.values()),
     }
 
 
@@ -284,16 +321,23 @@ def main(customers: int = 5) -> None:
             runtime.reset(datetime(2027, 1, 4, 9, tzinfo=UTC))
             results.append(measure(runtime, meter, "enrollment (once per customer)", customers, enrollment(runtime, customers)))
             work = monthly_advance(runtime, customers)
-            results.append(measure(runtime, meter, "monthly advance invoice, PDF + mail", customers, work))
+            results.append(measure(runtime, meter, "monthly advance invoice, PDF + mail", customers, work, express_map=BILLING_CHILDREN))
             from collection_support import invoices
 
             issued = sorted(invoices(runtime).values(), key=lambda invoice: invoice["ogm"])
             paying, unpaid = issued[: len(issued) // 2], issued[len(issued) // 2 :]
             results.append(measure(runtime, meter, "payment import (per camt.053 entry)", len(paying), payment_import(runtime, paying)))
-            results.append(measure(runtime, meter, "reminder (per unpaid invoice, 5 daily runs)", len(unpaid), reminder(runtime, len(unpaid))))
+            results.append(measure(runtime, meter, "reminder (per unpaid invoice, 5 daily runs)", len(unpaid), reminder(runtime, len(unpaid)), express_map=DUNNING_CHILDREN))
             work, check = refund(runtime, customers)
             results.append(measure(runtime, meter, "refund (settlement credit, IBAN on file, to PAID)", customers, work))
             check()
+            # A run's fixed part (its own states, the run record, the catalogue seeded on first use)
+            # is spread over only a few customers above; the same run with 3x the customers gives
+            # what one more customer adds, which is what a real portfolio pays per customer.
+            larger = 3 * customers
+            work = monthly_advance(runtime, larger)
+            big = measure(runtime, meter, "", larger, work, express_map=BILLING_CHILDREN)
+            results.append(marginal("monthly advance invoice, PDF + mail: one more customer", results[1], big))
     finally:
         runtime.stop(save=False)
     print(f"prices: eu-west-1 on-demand, USD, read 2026-11-23; customers per workflow: {customers}")
