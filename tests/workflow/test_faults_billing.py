@@ -1,10 +1,11 @@
 """A monthly billing run under injected faults, then with every trigger delivered twice (issue 12).
 
-Contract count: the issue asks for 100 contracts. Measured on this 2-core machine (shared with
-other sessions), a faulted or replayed February run of 40 contracts takes 26-34 s per test, about
-0.7 s per contract (every step runs up to twice, each with its PDF and mail); 100 contracts would
-take 70-85 s, over the ~60 s budget per test. CONTRACTS = 40 keeps every test under it; the
-invariants and assertions do not depend on the count (benchmarks/ measures the large runs).
+Contract count: the issue's two scenarios, a run of 100 contracts with 10 % retried faults and the
+same run with every trigger delivered twice, use CONTRACTS = 100 (84 s and 120 s on this 2-core
+machine with a benchmark beside them, about 0.8-1.2 s per contract: every step runs up to twice,
+each with its PDF and mail). The two tests that also need an operator's re-run afterwards (storage
+faults, Lambda timeouts) use RERUN_CONTRACTS = 40 to keep the suite's time: their assertions do not
+depend on the count.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ from test_billing_run import MID_JANUARY, billing_mails, billing_only, invoices,
 
 pytestmark = pytest.mark.workflow
 
-CONTRACTS = 40
+CONTRACTS = 100
+RERUN_CONTRACTS = 40
 FEBRUARY_RUN = datetime(2027, 2, 1, 8, 0, tzinfo=UTC)
 
 
-def portfolio(runtime) -> list[dict]:
+def portfolio(runtime, count: int = CONTRACTS) -> list[dict]:
     runtime.reset(MID_JANUARY)
     billing_only(runtime)
-    return [make_contract(300 + i, "monthly", f"{50 + i % 7}.00", "nlfrde"[2 * (i % 3):2 * (i % 3) + 2], date(2027, 2, 1)) for i in range(CONTRACTS)]
+    return [make_contract(300 + i, "monthly", f"{50 + i % 7}.00", "nlfrde"[2 * (i % 3):2 * (i % 3) + 2], date(2027, 2, 1)) for i in range(count)]
 
 
 def retried_faults(runtime, seed: int = 7) -> None:
@@ -90,7 +92,7 @@ def test_retried_faults_at_ten_percent_change_nothing_a_customer_sees(runtime, o
 
 
 def test_storage_faults_at_ten_percent_leave_every_failure_listed_and_a_rerun_completes_the_month(runtime, operator):
-    contracts = portfolio(runtime)
+    contracts = portfolio(runtime, RERUN_CONTRACTS)
     storage_faults(runtime)
     started = time.perf_counter()
     runtime.advance(to=FEBRUARY_RUN)
@@ -138,7 +140,7 @@ def test_lambda_timeouts_after_the_handler_wrote_are_listed_and_a_rerun_issues_n
     wrote: Step Functions never learns the result. The definitions do not retry a timeout (a task
     that timed out may time out again); the item is listed as failed with its reason, and the
     operator's re-run finds the invoice already issued (or issues the missing one), never a second."""
-    contracts = portfolio(runtime)
+    contracts = portfolio(runtime, RERUN_CONTRACTS)
     rule = runtime.faults.lambda_timeout(function="BillingTasksFunction", rate=0.1, seed=11)
     runtime.advance(to=FEBRUARY_RUN)
     assert rule.raised > 0
