@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import resource
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,6 +77,7 @@ def measure(count: int) -> dict:
         finally:
             botocore.client.BaseClient._make_api_call = original
         peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        threads = threading.active_count()
         view = runtime.handle_api("GET", f"/ops/group-purchases/{import_id}", operator).json()
         assert view["status"] == "COMPLETED", view
         # Transitions: the parent's own, each Map item's (SubmitRow + its end state, read from
@@ -92,6 +94,7 @@ def measure(count: int) -> dict:
             "rows": count, "seconds": elapsed, "rows_per_s": count / elapsed, "counts": view["rows"],
             "peak_mib": peak_kib / 1024, "growth_mib": (peak_kib - baseline_kib) / 1024,
             "writes_per_row": writes["count"] / count, "transitions_per_row": transitions / count, "enrollments": len(enrollments),
+            "threads": threads,
         }
     finally:
         runtime.stop(save=False)
@@ -99,12 +102,12 @@ def measure(count: int) -> dict:
 
 def main() -> None:
     sizes = [int(arg) for arg in sys.argv[1:]] or [1000]
-    print("| rows | seconds | rows/s | peak RSS MiB (growth) | transitions/row | DynamoDB writes/row | waiting / blocked / rejected / failed |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| rows | seconds | rows/s | peak RSS MiB (growth) | transitions/row | DynamoDB writes/row | waiting / blocked / rejected / failed | threads at the end |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for size in sizes:
         r = measure(size)
         c = r["counts"]
-        print(f"| {r['rows']} | {r['seconds']:.0f} | {r['rows_per_s']:.2f} | {r['peak_mib']:.0f} ({r['growth_mib']:.0f}) | {r['transitions_per_row']:.1f} | {r['writes_per_row']:.1f} | {c['waiting']} / {c['blocked']} / {c['rejected']} / {c['failed']} |", flush=True)
+        print(f"| {r['rows']} | {r['seconds']:.0f} | {r['rows_per_s']:.2f} | {r['peak_mib']:.0f} ({r['growth_mib']:.0f}) | {r['transitions_per_row']:.1f} | {r['writes_per_row']:.1f} | {c['waiting']} / {c['blocked']} / {c['rejected']} / {c['failed']} | {r['threads']} |", flush=True)
 
 
 if __name__ == "__main__":
