@@ -29,7 +29,7 @@ run: $(STAMP)
 	$(BIN)/python -m wattdesk_local --port $(PORT) $(ARGS)
 
 test: $(STAMP) lint browser
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q --durations=15
 
 lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml

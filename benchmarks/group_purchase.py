@@ -12,6 +12,12 @@ The local runtime runs one handler at a time (docs/local-runtime.md), so these n
 our code and moto per row, not AWS's parallelism (MaxConcurrency 25 on AWS).
 Peak memory is the process's peak resident set (resource.ru_maxrss) above its level before the
 import, which includes moto's in-memory DynamoDB, S3 and the parked executions.
+
+Threads: moto holds 3 threads for every execution parked on a task token (the execution's worker,
+its program, the task's timeout watch), so 10,000 rows need ~30,000 threads. Linux counts them
+against kernel.pid_max (32768 on many machines) and each stack against vm.max_map_count (65530);
+the script refuses to start when they are too low for the size asked, e.g.
+`sysctl -w kernel.pid_max=65536 vm.max_map_count=262144` (as root) for 10,000 rows.
 """
 
 from __future__ import annotations
@@ -100,8 +106,25 @@ def measure(count: int) -> dict:
         runtime.stop(save=False)
 
 
+THREADS_PER_ROW = 3
+
+
+def check_thread_limits(rows: int) -> None:
+    """Exits with the fix when the kernel cannot hold a thread per parked execution's part."""
+    needed = THREADS_PER_ROW * rows + 1000
+    limits = {"kernel.pid_max": ("/proc/sys/kernel/pid_max", needed), "vm.max_map_count": ("/proc/sys/vm/max_map_count", 2 * needed + 10000)}
+    for name, (path, want) in limits.items():
+        try:
+            have = int(Path(path).read_text())
+        except OSError:
+            continue  # not Linux: nothing to check
+        if have < want:
+            sys.exit(f"{rows} rows park ~{THREADS_PER_ROW * rows} threads; {name} is {have}, needs {want}: sysctl -w {name}={want}")
+
+
 def main() -> None:
     sizes = [int(arg) for arg in sys.argv[1:]] or [1000]
+    check_thread_limits(max(sizes))
     print("| rows | seconds | rows/s | peak RSS MiB (growth) | transitions/row | DynamoDB writes/row | waiting / blocked / rejected / failed | threads at the end |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for size in sizes:
