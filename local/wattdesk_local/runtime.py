@@ -656,15 +656,27 @@ class LocalRuntime:
         limit = timeout or self.options.settle_timeout_s
         deadline = time.monotonic() + limit
         previous: dict[str, int] | None = None
+        # ARN -> (events read, callback tokens outstanding): a history is read again only when it
+        # grew, so thousands of parked executions cost a length each per poll.
+        seen: dict[str, tuple[int, int]] = {}
         pause = POLL_FIRST_S
         while time.monotonic() < deadline:
-            running = patches.running_executions(ACCOUNT_ID, REGION)
-            idle = self._in_flight == 0 and patches.resumes.pending() == 0 and all(self._outstanding_tokens(events) > 0 for events in running.values())
-            current = {arn: len(events) for arn, events in running.items()}
+            started = time.monotonic()
+            running = patches.running_history_lengths(ACCOUNT_ID, REGION)
+            current: dict[str, int] = {}
+            parked = True
+            for arn, (length, manager) in running.items():
+                if arn not in seen or seen[arn][0] != length:
+                    events = patches.history_events(manager)
+                    seen[arn] = (len(events), self._outstanding_tokens(events))
+                current[arn] = seen[arn][0]
+                parked = parked and seen[arn][1] > 0
+            idle = self._in_flight == 0 and patches.resumes.pending() == 0 and parked
             if idle and (not running or current == previous):
                 return
             previous = current
-            time.sleep(pause)
+            # Polling never takes more than a third of the time from the work it waits for.
+            time.sleep(max(pause, 2 * (time.monotonic() - started)))
             pause = min(POLL_MAX_S, pause * 1.5)
         raise TimeoutError(f"executions still running after {limit}s: {sorted(previous or {})}")
 
@@ -674,7 +686,8 @@ class LocalRuntime:
         previous = -1
         pause = POLL_FIRST_S
         while time.monotonic() < deadline:
-            events = patches.running_executions(ACCOUNT_ID, REGION).get(execution_arn)
+            entry = patches.running_history_lengths(ACCOUNT_ID, REGION).get(execution_arn)
+            events = None if entry is None else patches.history_events(entry[1])
             if events is None or (self._in_flight == 0 and patches.resumes.pending() == 0 and self._outstanding_tokens(events) > 0 and len(events) == previous):
                 return self.client("stepfunctions").describe_execution(executionArn=execution_arn)
             previous = len(events)
