@@ -115,6 +115,20 @@ def test_backends_that_persistence_pickles_are_where_it_reads_them(runtime):
     assert runtime.template.physical["DocumentsBucket"]["Ref"] in buckets
 
 
+def test_settling_reads_each_parked_execution_once_not_at_every_poll(runtime, monkeypatch):
+    """A group purchase parks thousands of enrollments on a task token; copying every history at
+    every poll made waiting cost O(parked) per poll and took the CPU from the rows still to do."""
+    for n in range(5):
+        assert runtime.handle_api("POST", "/pings", {}, {"email": f"p{n}@example.org"}).status == 202
+    runtime.wait_until_settled()
+    reads = []
+    original = patches.history_events
+    monkeypatch.setattr(patches, "history_events", lambda manager: reads.append(manager) or original(manager))
+    runtime.wait_until_settled()  # at least two polls: settled means unchanged between two looks
+    assert len(patches.running_history_lengths(DEFAULT_ACCOUNT_ID, REGION)) == 5
+    assert len(reads) == 5
+
+
 def test_executions_are_kept_on_each_state_machine_where_reset_clears_them(runtime):
     response = runtime.handle_api("POST", "/pings", {}, {"email": "x@example.org"})
     runtime.wait_until_settled()
