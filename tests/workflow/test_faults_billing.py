@@ -25,6 +25,13 @@ RERUN_CONTRACTS = 40
 FEBRUARY_RUN = datetime(2027, 2, 1, 8, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _patient_settling(runtime, monkeypatch):
+    # A run of 100 contracts with every step twice takes 60-120 s here when the suite's other worker
+    # is busy: more than the 60 s the suite allows a firing to settle (to fail fast on a hang).
+    monkeypatch.setattr(runtime.options, "settle_timeout_s", 600)
+
+
 def portfolio(runtime, count: int = CONTRACTS) -> list[dict]:
     runtime.reset(MID_JANUARY)
     billing_only(runtime)
