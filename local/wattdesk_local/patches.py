@@ -118,18 +118,11 @@ def _history_of(event_manager: Any) -> list[dict[str, Any]]:
         return list(event_manager._history_event_list)
 
 
-def running_executions(account: str, region: str) -> dict[str, list[dict[str, Any]]]:
-    """ARN -> history events of every RUNNING execution, read in memory from the engine.
-
-    The API equivalent (list_executions per state machine + get_execution_history) costs ~10 ms a
-    call through moto's serialisers; waiting for quiescence polls this many times per firing.
-    """
-    return {arn: history_events(manager) for arn, (_, manager) in running_history_lengths(account, region).items()}
-
-
 def running_history_lengths(account: str, region: str) -> dict[str, tuple[int, Any]]:
     """ARN -> (number of history events, the engine's event manager or None) of every RUNNING
-    execution, without copying any history: settling polls this many times a second, and with
+    execution, read in memory from the engine (the API equivalent, list_executions per state
+    machine + get_execution_history, costs ~10 ms a call through moto's serialisers) and without
+    copying any history: settling polls this many times a second, and with
     thousands of executions parked on a task token (a group purchase of 10,000 rows) copying every
     history per poll took the CPU from the work it waited for (1.8 rows/s fell to 1.0 by row 3,000)."""
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends

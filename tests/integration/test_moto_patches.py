@@ -140,7 +140,7 @@ def test_executions_are_kept_on_each_state_machine_where_reset_clears_them(runti
 def test_running_executions_are_read_from_the_engine_with_their_history(runtime):
     response = runtime.handle_api("POST", "/pings", {}, {"email": "x@example.org"})
     runtime.wait_until_settled()
-    running = patches.running_executions(DEFAULT_ACCOUNT_ID, REGION)
+    running = {arn: patches.history_events(manager) for arn, (_, manager) in patches.running_history_lengths(DEFAULT_ACCOUNT_ID, REGION).items()}
     arn = next(iter(running))
     assert list(running) == [e["executionArn"] for e in runtime.executions("RUNNING")]
     assert arn.endswith(f":ping-{response.json()['ping_id']}")
