@@ -490,9 +490,10 @@ class LocalRuntime:
         function = self.functions[logical]
         if isinstance(event, (str, bytes)):
             event = json.loads(event or "{}")
+        action = event.get("action") if isinstance(event, dict) else None
         fault = self._fault_for(logical, event)
         if fault is not None:
-            self.invocations.append(Invocation(logical, 0.0, True, fault.error_type))
+            self.invocations.append(Invocation(logical, 0.0, True, fault.error_type, action))
             return json.dumps({"errorType": fault.error_type, "errorMessage": "injected by the local runtime"}), True, ""
         with self._in_flight_lock:
             self._in_flight += 1
@@ -510,7 +511,6 @@ class LocalRuntime:
                 self._in_flight -= 1
         error_type = json.loads(payload).get("errorType") if errored else None
         ran_ms = last_call.ms or 0.0
-        action = event.get("action") if isinstance(event, dict) else None
         self.invocations.append(Invocation(logical, ran_ms, errored, error_type, action))
         log.debug("invoked %s in %.1f ms%s", logical, ran_ms, f" -> {error_type}" if errored else "")
         return payload, errored, logs
