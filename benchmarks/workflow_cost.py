@@ -170,10 +170,13 @@ def measure(runtime: LocalRuntime, meter: Meter, name: str, customers: int, work
 def marginal(name: str, small: dict, large: dict) -> dict:
     """Per-customer figures of what the larger measurement added over the smaller one."""
     extra = large["customers"] - small["customers"]
-    added = lambda key, a=small, b=large: (b[key] * b["customers"] - a[key] * a["customers"]) / extra  # noqa: E731
-    calls = {k: (large["calls_per_customer"].get(k, 0) * large["customers"] - small["calls_per_customer"].get(k, 0) * small["customers"]) / extra
-             for k in set(small["calls_per_customer"]) | set(large["calls_per_customer"])}
-    cost = {k: (large["cost"][k] * large["customers"] - small["cost"][k] * small["customers"]) / extra for k in small["cost"]}
+
+    def grown(small_value: float, large_value: float) -> float:  # per-customer figures back to totals, per extra customer
+        return (large_value * large["customers"] - small_value * small["customers"]) / extra
+
+    added = lambda key: grown(small[key], large[key])  # noqa: E731
+    calls = {k: grown(small["calls_per_customer"].get(k, 0), large["calls_per_customer"].get(k, 0)) for k in set(small["calls_per_customer"]) | set(large["calls_per_customer"])}
+    cost = {k: grown(small["cost"][k], large["cost"][k]) for k in small["cost"]}
     return {
         "workflow": name, "customers": extra, "seconds": large["seconds"],
         "calls_per_customer": {k: round(v, 2) for k, v in sorted(calls.items()) if round(v, 2)},
